@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   SGW_PATH_NOT_FOUND: 'user',
   SGW_DISK_UNSUITABLE: 'user',
   SGW_SHUTTING_DOWN: 'user',
+  SGW_CATALOG_TOO_NEW: 'user',
+  SGW_DAEMON_START_FAILED: 'user',
   SGW_BACKEND_UNREACHABLE: 'backend',
   SGW_BACKEND_CREDENTIALS: 'backend',
   SGW_BACKEND_ACCESS_DENIED: 'backend',

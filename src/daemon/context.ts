@@ -1,0 +1,11 @@
+import type { Catalog } from '../storage/catalog/catalog.js';
+import type { Logger } from './logger.js';
+
+/** What request handlers share: the catalog and where this daemon lives. */
+export interface DaemonContext {
+  catalog: Catalog;
+  stateDir: string;
+  socketPath: string;
+  startedAt: Date;
+  log: Logger;
+}

@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { SgwError, asSgwError } from '../errors.js';
+import { defaultSocketPath, defaultStateDir } from '../paths.js';
+import { VERSION } from '../version.js';
+import { Daemon } from './daemon.js';
+import { createLogger } from './logger.js';
+
+const HELP = `Usage: sgwd [--foreground] [--state-dir DIR] [--socket PATH]
+
+The sgw storage gateway daemon. The sgw command drives it over its control socket.
+
+  --foreground       stay attached and log JSON to stdout (systemd runs it this way)   env SGW_FOREGROUND=1
+  --state-dir DIR    catalog, local object store and lock (default ${defaultStateDir()})   env SGW_STATE_DIR
+  --socket PATH      control socket (default ${defaultSocketPath()})   env SGW_SOCKET
+  --version, --help
+`;
+
+interface Options {
+  foreground: boolean;
+  stateDir: string;
+  socketPath: string;
+}
+
+function parseOptions(argv: string[]): Options | 'help' | 'version' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      foreground: { type: 'boolean' },
+      'state-dir': { type: 'string' },
+      socket: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return 'help';
+  if (values.version) return 'version';
+  const env = { ...process.env };
+  if (values['state-dir']) env.SGW_STATE_DIR = values['state-dir'];
+  if (values.socket) env.SGW_SOCKET = values.socket;
+  return {
+    foreground: values.foreground ?? ['1', 'true', 'yes'].includes(process.env.SGW_FOREGROUND ?? ''),
+    stateDir: defaultStateDir(env),
+    socketPath: defaultSocketPath(env),
+  };
+}
+
+async function runForeground(options: Options): Promise<void> {
+  const log = createLogger();
+  const daemon = await Daemon.start({ stateDir: options.stateDir, socketPath: options.socketPath, log });
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'signal received');
+    daemon.stop().then(() => process.exit(0), (err: unknown) => {
+      log.error({ err }, 'sgwd did not stop cleanly');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+/**
+ * Without --foreground sgwd detaches: a child runs the daemon with its log in the state dir, and this process
+ * returns once the control socket answers, or reports why the child gave up.
+ */
+async function runDetached(options: Options): Promise<void> {
+  await mkdir(options.stateDir, { recursive: true, mode: 0o750 });
+  const logPath = path.join(options.stateDir, 'sgwd.log');
+  const logFile = await open(logPath, 'a', 0o640);
+  const logStart = (await logFile.stat()).size;
+  const child = spawn(process.execPath, [process.argv[1] ?? '', '--foreground', '--state-dir', options.stateDir, '--socket', options.socketPath], {
+    detached: true,
+    stdio: ['ignore', logFile.fd, logFile.fd],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const { DaemonClient } = await import('../client/daemon-client.js');
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const code = await Promise.race([exited, new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 100))]);
+    if (code !== 'waiting') {
+      const lines = (await readFile(logPath, 'utf8')).slice(logStart).trim().split('\n');
+      throw new SgwError('SGW_DAEMON_START_FAILED', lines.at(-1)?.replace(/^sgwd: /, '') || `sgwd exited with status ${code}; see ${logPath}`);
+    }
+    // Another daemon may answer on this socket until the child gives up; only the child's own answer counts.
+    const ready = await DaemonClient.call(options.socketPath, 'ping', {}).then((r) => r.pid === child.pid, () => false);
+    if (ready) {
+      await logFile.close();
+      child.unref();
+      process.stdout.write(`sgwd started (pid ${child.pid}); socket ${options.socketPath}; log ${logPath}\n`);
+      return;
+    }
+  }
+  child.kill('SIGTERM');
+  throw new SgwError('SGW_DAEMON_START_FAILED', `sgwd did not answer within 30 s; see ${logPath}`);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let options: ReturnType<typeof parseOptions>;
+  try {
+    options = parseOptions(argv);
+  } catch (err) {
+    process.stderr.write(`sgwd: ${(err as Error).message}\n${HELP}`);
+    process.exit(2);
+  }
+  if (options === 'help') return void process.stdout.write(HELP);
+  if (options === 'version') return void process.stdout.write(`${VERSION}\n`);
+  try {
+    await (options.foreground ? runForeground(options) : runDetached(options));
+  } catch (err) {
+    const e = asSgwError(err);
+    process.stderr.write(`sgwd: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The control API between the sgw CLI and sgwd: method names with their parameter and result shapes. Types only,
+ * so the CLI pays nothing at run time for importing it.
+ */
+export type BackendSettings =
+  | { kind: 'local' }
+  | { kind: 's3'; bucket: string; region: string; endpoint?: string; prefix?: string; profile?: string };
+
+export interface GatewaySettings {
+  gatewayId: string;
+  name: string;
+  timezone: string;
+  backend: BackendSettings;
+  activatedAt: string;
+}
+
+export interface DaemonStatus {
+  version: string;
+  pid: number;
+  startedAt: string;
+  stateDir: string;
+  socket: string;
+}
+
+export interface GatewayInfo {
+  activated: boolean;
+  gateway: GatewaySettings | null;
+  daemon: DaemonStatus;
+  counts: { disks: number; volumes: number; shares: number; tapes: number; snapshots: number };
+}
+
+export interface ActivateParams {
+  name?: string;
+  timezone?: string;
+  endpoint?: string;
+  bucket?: string;
+  region?: string;
+  prefix?: string;
+  profile?: string;
+  force?: boolean;
+}
+
+export interface ActivateResult {
+  changed: boolean;
+  gateway: GatewaySettings;
+}
+
+export type DiskRole = 'cache' | 'upload-buffer';
+
+export interface Disk {
+  diskId: string;
+  path: string;
+  kind: 'file' | 'block';
+  role: DiskRole;
+  sizeBytes: number;
+  addedAt: string;
+}
+
+export interface AddDiskParams {
+  path: string;
+  sizeBytes?: number;
+}
+
+export interface AddDiskResult {
+  disk: Disk;
+  warnings: string[];
+}
+
+export interface VolumeSummary {
+  volumeId: string;
+  name: string;
+  type: 'cached' | 'stored';
+  sizeBytes: number;
+  status: string;
+  createdAt: string;
+}
+
+export interface ShareSummary {
+  shareId: string;
+  name: string;
+  location: string;
+  status: string;
+  createdAt: string;
+}
+
+export interface SnapshotSummary {
+  snapshotId: string;
+  volumeId: string;
+  description: string;
+  status: string;
+  createdAt: string;
+}
+
+export interface TapeSummary {
+  barcode: string;
+  sizeBytes: number;
+  status: string;
+  createdAt: string;
+}
+
+type NoParams = Record<string, never>;
+
+export interface Api {
+  ping: { params: NoParams; result: { pong: true; pid: number } };
+  version: { params: NoParams; result: { version: string } };
+  'gateway.activate': { params: ActivateParams; result: ActivateResult };
+  'gateway.info': { params: NoParams; result: GatewayInfo };
+  'disk.list': { params: NoParams; result: Disk[] };
+  'disk.addCache': { params: AddDiskParams; result: AddDiskResult };
+  'disk.addUploadBuffer': { params: AddDiskParams; result: AddDiskResult };
+  'disk.describe': { params: { disk: string }; result: Disk };
+  'volume.list': { params: NoParams; result: VolumeSummary[] };
+  'share.list': { params: NoParams; result: ShareSummary[] };
+  'snapshot.list': { params: NoParams; result: SnapshotSummary[] };
+  'tape.list': { params: NoParams; result: TapeSummary[] };
+}
+
+export type Method = keyof Api;
+export type Params<M extends Method> = Api[M]['params'];
+export type Result<M extends Method> = Api[M]['result'];

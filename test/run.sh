@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian machine: installs what the tests need, builds, runs every test, and
+# ends with one line "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v fallocate >/dev/null || need_apt+=(util-linux)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+# moto (S3 + Glacier test server) ships pip-installed in the machine image; it is not in Debian or npm.
+export PATH="$PATH:$HOME/.pyenv/shims"
+if ! command -v moto_server >/dev/null; then
+  echo "moto_server not found on PATH or in ~/.pyenv/shims: the S3 and Glacier tests need moto 5.x" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+npm ci --no-audit --no-fund
+npm run build
+
+mkdir -p .tap
+set +e
+npx tap --reporter=tap --disable-coverage "$@" 2>&1 | tee .tap/results.tap
+status=${PIPESTATUS[0]}
+set -e
+node test/count-results.mjs .tap/results.tap
+exit $status
