@@ -57,6 +57,8 @@ t.test('malformed requests get the protocol error or a dropped connection, and t
   t.match(unknown, { id: 7, error: { code: -32601 } });
   const badParams = JSON.parse(await rawExchange(d.socket, '{"jsonrpc":"2.0","id":8,"method":"disk.addCache","params":{"path":5}}\n'));
   t.match(badParams, { id: 8, error: { data: { code: 'SGW_INVALID_ARGUMENT', kind: 'usage' } } });
+  const extraParams = JSON.parse(await rawExchange(d.socket, '{"jsonrpc":"2.0","id":9,"method":"ping","params":{"x":1}}\n'));
+  t.match(extraParams, { id: 9, error: { data: { code: 'SGW_INVALID_ARGUMENT' } } });
   const notRequest = JSON.parse(await rawExchange(d.socket, '[1,2,3]\n'));
   t.ok(Array.isArray(notRequest) && notRequest.every((r: { error?: unknown }) => r.error), 'a batch of junk is answered with errors');
   t.match(await d.client('ping', {}), { pong: true });

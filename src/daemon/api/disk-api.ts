@@ -6,7 +6,7 @@ import type { AddDiskResult, Disk, DiskRole } from '../../rpc/api.js';
 import { formatSize } from '../../sizes.js';
 import { allocateDisk } from '../../storage/disk-allocation.js';
 import type { DaemonContext } from '../context.js';
-import { noParams, parseParams } from './params.js';
+import { parseParams, withoutParams } from './params.js';
 
 const addDiskParams = z.object({
   path: z.string().min(1),
@@ -17,10 +17,7 @@ const describeParams = z.object({ disk: z.string().min(1) }).strict();
 
 export function diskHandlers(ctx: DaemonContext) {
   return {
-    'disk.list': (params: unknown): Disk[] => {
-      parseParams(noParams, params);
-      return ctx.catalog.disks();
-    },
+    'disk.list': withoutParams((): Disk[] => ctx.catalog.disks()),
     'disk.describe': (params: unknown): Disk => {
       const { disk } = parseParams(describeParams, params);
       const found = ctx.catalog.disks().find((d) => d.diskId === disk || d.path === disk);

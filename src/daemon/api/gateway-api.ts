@@ -4,10 +4,11 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { SgwError, UsageError } from '../../errors.js';
 import type { ActivateResult, BackendSettings, GatewayInfo, GatewaySettings } from '../../rpc/api.js';
+import { withDefaultScheme } from '../../storage/backends/endpoint.js';
 import { checkBackend } from '../../storage/gateway-backend.js';
 import { VERSION } from '../../version.js';
 import type { DaemonContext } from '../context.js';
-import { noParams, parseParams } from './params.js';
+import { parseParams, withoutParams } from './params.js';
 
 // The name becomes part of every iSCSI target name, so it keeps to what an IQN allows.
 const GATEWAY_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
@@ -27,16 +28,9 @@ type ActivateRequest = z.infer<typeof activateParams>;
 
 export function gatewayHandlers(ctx: DaemonContext) {
   return {
-    ping: (params: unknown) => {
-      parseParams(noParams, params);
-      return { pong: true as const, pid: process.pid };
-    },
-    version: (params: unknown) => {
-      parseParams(noParams, params);
-      return { version: VERSION };
-    },
-    'gateway.info': (params: unknown): GatewayInfo => {
-      parseParams(noParams, params);
+    ping: withoutParams(() => ({ pong: true as const, pid: process.pid })),
+    version: withoutParams(() => ({ version: VERSION })),
+    'gateway.info': withoutParams((): GatewayInfo => {
       const gateway = ctx.catalog.gateway();
       return {
         activated: gateway !== null,
@@ -50,7 +44,7 @@ export function gatewayHandlers(ctx: DaemonContext) {
         },
         counts: ctx.catalog.counts(),
       };
-    },
+    }),
     'gateway.activate': async (params: unknown): Promise<ActivateResult> => activate(ctx, parseParams(activateParams, params)),
   };
 }
@@ -107,18 +101,17 @@ function backendSettings(req: ActivateRequest): BackendSettings | undefined {
     throw new UsageError(`"${req.bucket}" is not a bucket name: 3-63 lowercase letters, digits, '.' and '-'`, 'SGW_INVALID_ARGUMENT');
   }
   const settings: BackendSettings = { kind: 's3', bucket: req.bucket, region: req.region ?? 'us-east-1' };
-  if (req.endpoint) settings.endpoint = normalizeEndpoint(req.endpoint);
+  if (req.endpoint) settings.endpoint = canonicalEndpoint(req.endpoint);
   if (req.prefix) settings.prefix = req.prefix.replace(/^\/+/, '').replace(/\/*$/, '/');
   if (req.profile) settings.profile = req.profile;
   return settings;
 }
 
-/** Endpoints are HTTPS unless the user writes http:// themselves. */
-function normalizeEndpoint(endpoint: string): string {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`;
+/** The canonical form stored in the catalog: scheme, host and port. */
+function canonicalEndpoint(endpoint: string): string {
   let url: URL;
   try {
-    url = new URL(withScheme);
+    url = new URL(withDefaultScheme(endpoint));
   } catch {
     throw new UsageError(`"${endpoint}" is not an endpoint URL: write e.g. https://s3.example.com`, 'SGW_INVALID_ARGUMENT');
   }

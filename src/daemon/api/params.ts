@@ -10,4 +10,12 @@ export function parseParams<T extends z.ZodType>(schema: T, params: unknown): z.
   throw new UsageError(`invalid request: ${where}${issue?.message ?? 'malformed parameters'}`, 'SGW_INVALID_ARGUMENT');
 }
 
-export const noParams = z.object({}).strict();
+const noParams = z.object({}).strict();
+
+/** A handler for a method that takes no params: anything sent along is refused rather than ignored. */
+export function withoutParams<T>(handler: () => T): (params: unknown) => T {
+  return (params) => {
+    parseParams(noParams, params);
+    return handler();
+  };
+}

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { withDefaultScheme } from './endpoint.js';
 
 /** Connection settings shared by the S3 and Glacier clients, so both behave alike on a bad network. */
 
@@ -52,13 +53,9 @@ export interface SdkClientOptions {
   requestHandler: NodeHttpHandler;
 }
 
-export function normalizeEndpoint(endpoint: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`;
-}
-
 /** How messages and describe() name the endpoint. */
 export function endpointLabel(config: AwsConnectionConfig, service: string): string {
-  return config.endpoint ? normalizeEndpoint(config.endpoint) : `AWS ${service} (${config.region ?? DEFAULT_REGION})`;
+  return config.endpoint ? withDefaultScheme(config.endpoint) : `AWS ${service} (${config.region ?? DEFAULT_REGION})`;
 }
 
 export function sdkClientOptions(config: AwsConnectionConfig): SdkClientOptions {
@@ -78,7 +75,7 @@ export function sdkClientOptions(config: AwsConnectionConfig): SdkClientOptions 
       httpsAgent: new HttpsAgent(agentOptions),
     }),
   };
-  if (config.endpoint) options.endpoint = normalizeEndpoint(config.endpoint);
+  if (config.endpoint) options.endpoint = withDefaultScheme(config.endpoint);
   if (config.profile) options.profile = config.profile;
   if (config.credentials) options.credentials = config.credentials;
   return options;
