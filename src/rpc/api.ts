@@ -75,6 +75,21 @@ export interface VolumeSummary {
   createdAt: string;
 }
 
+export interface VolumeDetails extends VolumeSummary {
+  chunkSize: number;
+  lastUploadAt: string | null;
+  bytesUsed: number;
+  dirtyBytes: number;
+  cacheHitPercent: number | null;
+  uploadBacklogBytes: number;
+}
+
+export interface CreateVolumeParams {
+  name?: string;
+  type: 'cached';
+  sizeBytes: number;
+}
+
 export interface ShareSummary {
   shareId: string;
   name: string;
@@ -110,6 +125,9 @@ export interface Api {
   'disk.addUploadBuffer': { params: AddDiskParams; result: AddDiskResult };
   'disk.describe': { params: { disk: string }; result: Disk };
   'volume.list': { params: NoParams; result: VolumeSummary[] };
+  'volume.create': { params: CreateVolumeParams; result: VolumeDetails };
+  'volume.describe': { params: { volume: string }; result: VolumeDetails };
+  'volume.delete': { params: { volume: string; force?: boolean }; result: { deleted: string } };
   'share.list': { params: NoParams; result: ShareSummary[] };
   'snapshot.list': { params: NoParams; result: SnapshotSummary[] };
   'tape.list': { params: NoParams; result: TapeSummary[] };

@@ -33,6 +33,9 @@ async function addDisk(ctx: DaemonContext, role: DiskRole, req: z.infer<typeof a
   if (!ctx.catalog.gateway()) {
     throw new SgwError('SGW_NOT_ACTIVATED', 'the gateway is not activated yet; run sgw activate first');
   }
+  if (ctx.engines.volumesOpen) {
+    throw new SgwError('SGW_IN_USE', 'the volumes run on the current disks, which cannot change under them; delete the volumes before adding disks');
+  }
   if (ctx.catalog.disks().some((d) => d.path === req.path)) {
     throw new SgwError('SGW_ALREADY_EXISTS', `${req.path} is already allocated; a disk is added once and never removed`);
   }

@@ -85,11 +85,94 @@ export class Catalog {
     }
   }
 
-  volumes(): VolumeSummary[] {
-    return (this.db.prepare('SELECT * FROM volumes ORDER BY created_at, name').all() as Row[]).map((r) => ({
-      volumeId: String(r.volume_id), name: String(r.name), type: r.type as VolumeSummary['type'],
-      sizeBytes: Number(r.size_bytes), status: String(r.status), createdAt: String(r.created_at),
-    }));
+  volume(volumeId: string): VolumeRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM volumes WHERE volume_id = ? OR name = ?').get(volumeId, volumeId) as Row | undefined;
+    return row && volumeFromRow(row);
+  }
+
+  volumeRecords(): VolumeRecord[] {
+    return (this.db.prepare('SELECT * FROM volumes ORDER BY created_at, name').all() as Row[]).map(volumeFromRow);
+  }
+
+  addVolume(v: VolumeRecord): void {
+    try {
+      this.db.prepare(`
+        INSERT INTO volumes (volume_id, name, type, size_bytes, status, created_at, chunk_size)
+        VALUES (@volumeId, @name, @type, @sizeBytes, @status, @createdAt, @chunkSize)
+      `).run(v);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' || (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new SgwError('SGW_ALREADY_EXISTS', `a volume named ${v.name} already exists; pick another name`);
+      }
+      throw err;
+    }
+  }
+
+  /** Deletes the volume and its map; the chunks it alone referenced become garbage for collectGarbage. */
+  deleteVolume(volumeId: string): void {
+    this.db.transaction(() => {
+      this.db.prepare(`
+        UPDATE chunks SET refs = refs - (SELECT count(*) FROM volume_chunks vc WHERE vc.volume_id = @id AND vc.hash = chunks.hash)
+        WHERE hash IN (SELECT hash FROM volume_chunks WHERE volume_id = @id)
+      `).run({ id: volumeId });
+      this.db.prepare('DELETE FROM volume_chunks WHERE volume_id = ?').run(volumeId);
+      this.db.prepare('DELETE FROM volumes WHERE volume_id = ?').run(volumeId);
+    })();
+  }
+
+  /** The sparse chunk map of a volume: only chunks that hold data. */
+  chunkMap(volumeId: string): Map<number, string> {
+    const rows = this.db.prepare('SELECT chunk_index, hash FROM volume_chunks WHERE volume_id = ?').raw().all(volumeId) as Array<[number, string]>;
+    return new Map(rows);
+  }
+
+  /** Whether the chunk's object is known to be in the store. */
+  isChunkStored(hash: string): boolean {
+    return this.db.prepare('SELECT 1 FROM chunks WHERE hash = ? AND stored = 1').get(hash) !== undefined;
+  }
+
+  /** Records that an upload of this chunk is about to start, so garbage collection can find it if it is abandoned. */
+  chunkUploadStarting(hash: string): void {
+    this.db.prepare('INSERT INTO chunks (hash, refs, stored) VALUES (?, 0, 0) ON CONFLICT (hash) DO NOTHING').run(hash);
+  }
+
+  chunkStored(hash: string): void {
+    this.db.prepare('UPDATE chunks SET stored = 1 WHERE hash = ?').run(hash);
+  }
+
+  /**
+   * Points one chunk of a volume at new content (null: all zeros, nothing stored), moving the reference counts
+   * with it in the same transaction.
+   */
+  setChunk(volumeId: string, index: number, hash: string | null, uploadedAt: string): void {
+    this.db.transaction(() => {
+      const old = this.db.prepare('SELECT hash FROM volume_chunks WHERE volume_id = ? AND chunk_index = ?').pluck().get(volumeId, index) as string | undefined;
+      if (old === (hash ?? undefined)) return;
+      if (old !== undefined) this.db.prepare('UPDATE chunks SET refs = refs - 1 WHERE hash = ?').run(old);
+      if (hash === null) {
+        this.db.prepare('DELETE FROM volume_chunks WHERE volume_id = ? AND chunk_index = ?').run(volumeId, index);
+      } else {
+        this.db.prepare('INSERT INTO chunks (hash, refs, stored) VALUES (?, 1, 1) ON CONFLICT (hash) DO UPDATE SET refs = refs + 1').run(hash);
+        this.db.prepare(`
+          INSERT INTO volume_chunks (volume_id, chunk_index, hash) VALUES (?, ?, ?)
+          ON CONFLICT (volume_id, chunk_index) DO UPDATE SET hash = excluded.hash
+        `).run(volumeId, index, hash);
+      }
+      this.db.prepare('UPDATE volumes SET last_upload_at = ? WHERE volume_id = ?').run(uploadedAt, volumeId);
+    })();
+  }
+
+  unreferencedChunks(limit: number): string[] {
+    return this.db.prepare('SELECT hash FROM chunks WHERE refs = 0 LIMIT ?').pluck().all(limit) as string[];
+  }
+
+  isUnreferenced(hash: string): boolean {
+    return this.db.prepare('SELECT 1 FROM chunks WHERE hash = ? AND refs = 0').get(hash) !== undefined;
+  }
+
+  /** Forgets a chunk whose object has been deleted, unless something referenced it again meanwhile. */
+  forgetChunk(hash: string): void {
+    this.db.prepare('DELETE FROM chunks WHERE hash = ? AND refs = 0').run(hash);
   }
 
   shares(): ShareSummary[] {
@@ -118,6 +201,19 @@ export class Catalog {
       disks: count('disks'), volumes: count('volumes'), shares: count('shares'), tapes: count('tapes'), snapshots: count('snapshots'),
     };
   }
+}
+
+export interface VolumeRecord extends VolumeSummary {
+  chunkSize: number;
+  lastUploadAt: string | null;
+}
+
+function volumeFromRow(r: Row): VolumeRecord {
+  return {
+    volumeId: String(r.volume_id), name: String(r.name), type: r.type as VolumeSummary['type'],
+    sizeBytes: Number(r.size_bytes), status: String(r.status), createdAt: String(r.created_at),
+    chunkSize: Number(r.chunk_size), lastUploadAt: r.last_upload_at === null ? null : String(r.last_upload_at),
+  };
 }
 
 function diskFromRow(r: Row): Disk {

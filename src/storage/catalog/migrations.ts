@@ -56,4 +56,27 @@ export const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL
   ) STRICT;
   `,
+  // 2: the block engine. A volume's data is a sparse map chunk index -> content hash; chunk objects are shared by
+  // content, so `chunks` counts the references that keep each object alive.
+  `
+  ALTER TABLE volumes ADD COLUMN chunk_size INTEGER NOT NULL DEFAULT 1048576;
+  ALTER TABLE volumes ADD COLUMN last_upload_at TEXT;
+
+  CREATE TABLE volume_chunks (
+    volume_id TEXT NOT NULL REFERENCES volumes (volume_id) ON DELETE CASCADE,
+    chunk_index INTEGER NOT NULL,
+    hash TEXT NOT NULL REFERENCES chunks (hash),
+    PRIMARY KEY (volume_id, chunk_index)
+  ) STRICT, WITHOUT ROWID;
+
+  -- A row is written before its object is uploaded (stored = 0), so an upload that fails after the object
+  -- did reach the store leaves a row that garbage collection finds, never an orphan object.
+  CREATE TABLE chunks (
+    hash TEXT PRIMARY KEY,
+    refs INTEGER NOT NULL CHECK (refs >= 0),
+    stored INTEGER NOT NULL DEFAULT 0 CHECK (stored IN (0, 1))
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX chunks_unreferenced ON chunks (hash) WHERE refs = 0;
+  `,
 ];
+

@@ -1,0 +1,18 @@
+import type { VolumeDetails } from '../rpc/api.js';
+import { formatSize } from '../sizes.js';
+import { fields, type View } from './view.js';
+
+export function volumeView(v: VolumeDetails): View {
+  return [fields(`Volume ${v.name}`, [
+    ['ID', v.volumeId],
+    ['Type', v.type],
+    ['Status', v.status],
+    ['Size', `${formatSize(v.sizeBytes)} (${v.sizeBytes} bytes)`],
+    ['Used', formatSize(v.bytesUsed)],
+    ['Dirty', formatSize(v.dirtyBytes)],
+    ['Cache hits', v.cacheHitPercent === null ? 'no reads yet' : `${v.cacheHitPercent}%`],
+    ['Upload backlog', formatSize(v.uploadBacklogBytes)],
+    ['Last upload', v.lastUploadAt ?? 'never'],
+    ['Created', v.createdAt],
+  ])];
+}

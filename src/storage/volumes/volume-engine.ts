@@ -1,0 +1,578 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { SgwError } from '../../errors.js';
+import type { Logger } from 'pino';
+import type { ObjectStore } from '../backends/object-store.js';
+import type { BandwidthLimiter } from '../bandwidth-limiter.js';
+import type { Catalog, VolumeRecord } from '../catalog/catalog.js';
+import type { ChunkCache } from '../chunk-cache.js';
+import { KeyedLock } from '../keyed-lock.js';
+import type { UploadBuffer } from '../upload-buffer.js';
+import { chunkHash, chunkObjectKey, isAllZero, readChunkObject } from './chunk-objects.js';
+import { addExtent, covers, type Extent } from './extents.js';
+import { checkNewVolume } from './volume-limits.js';
+
+/**
+ * The block engine behind cached volumes. It owns the store, upload buffer and cache it is opened on. The object store is primary; a volume is a sparse map chunk index ->
+ * content hash. Every write is appended to the upload buffer (fsync'd, group-committed) and applied to the cache
+ * before it is acknowledged; the uploader then turns dirty chunks into content-addressed objects, commits the map
+ * in the catalog, and only then lets the upload buffer reclaim the records. After a crash the records still in
+ * the upload buffer are applied again, so every acknowledged write survives.
+ */
+export interface VolumeEngineOptions {
+  catalog: Catalog;
+  store: ObjectStore;
+  journal: UploadBuffer;
+  cache: ChunkCache;
+  log: Logger;
+  limiter?: BandwidthLimiter;
+  /** How long a write waits for room in the upload buffer or cache before it is refused (then: BUSY). */
+  admissionTimeoutMs?: number;
+  uploadParallelism?: number;
+  /**
+   * How long a chunk stays quiet before it is uploaded, so a burst of small writes to one chunk costs one upload
+   * (rclone's --vfs-write-back plays the same part). Skipped when the upload buffer or cache fills up.
+   */
+  writeBackDelayMs?: number;
+}
+
+export interface VolumeDetails extends VolumeRecord {
+  bytesUsed: number;
+  dirtyBytes: number;
+  cacheHitPercent: number | null;
+  uploadBacklogBytes: number;
+}
+
+interface DirtyChunk {
+  /** The oldest upload-buffer record not yet in the object store for this chunk: the buffer keeps it until then. */
+  firstSeq: number;
+  lastSeq: number;
+  writtenAt: number;
+  /** The whole chunk was unmapped: it reads as zeros and holds no cache slot. */
+  zeroed: boolean;
+  /** The bytes of the cache slot that are current while the rest of the chunk is still only in the store. */
+  extents: Extent[] | null;
+}
+
+interface Volume {
+  record: VolumeRecord;
+  map: Map<number, string>;
+  dirty: Map<number, DirtyChunk>;
+  uploading: Set<number>;
+  failures: Map<number, { attempts: number; retryAt: number }>;
+  users: number;
+  hits: number;
+  misses: number;
+  deleted: boolean;
+}
+
+type Op = { kind: 'data'; offset: number; length: number; data: Buffer } | { kind: 'zero'; offset: number; length: number };
+
+const MAX_BACKOFF_MS = 5_000;
+
+export class VolumeEngine {
+  private readonly volumes = new Map<string, Volume>();
+  private readonly locks = new KeyedLock();
+  private readonly progress = new EventEmitter();
+  /** Lower bounds of the seqs of appends not yet durable, and the seqs durable but not yet applied. */
+  private readonly appending = new Set<{ lowerBound: number }>();
+  private readonly unapplied = new Set<number>();
+  private reservedSlots = 0;
+  private draining = 0;
+  private replaying = true;
+  private closed = false;
+  private readonly workers: Promise<void>[] = [];
+  private readonly chunkSize: number;
+
+  private constructor(private readonly o: VolumeEngineOptions) {
+    this.chunkSize = o.cache.chunkSize;
+    this.progress.setMaxListeners(0);
+  }
+
+  static async open(options: VolumeEngineOptions): Promise<VolumeEngine> {
+    const engine = new VolumeEngine(options);
+    for (const record of options.catalog.volumeRecords()) engine.load(record);
+    // Uploads run during replay: a cache smaller than the backlog frees slots as replayed chunks are uploaded.
+    engine.startUploader();
+    for await (const rec of options.journal.replay()) {
+      const volume = engine.volumes.get(rec.stream);
+      if (!volume) continue;
+      const op: Op = rec.kind === 'data' && rec.data
+        ? { kind: 'data', offset: rec.offset, length: rec.length, data: rec.data }
+        : { kind: 'zero', offset: rec.offset, length: rec.length };
+      await engine.apply(volume, rec.seq, op);
+    }
+    engine.replaying = false;
+    await engine.releaseJournal();
+    options.log.info({ volumes: engine.volumes.size, dirtyChunks: engine.dirtyChunkCount() }, 'volume engine ready');
+    return engine;
+  }
+
+  private load(record: VolumeRecord): Volume {
+    const volume: Volume = {
+      record, map: this.o.catalog.chunkMap(record.volumeId), dirty: new Map(), uploading: new Set(), failures: new Map(),
+      users: 0, hits: 0, misses: 0, deleted: false,
+    };
+    this.volumes.set(record.volumeId, volume);
+    return volume;
+  }
+
+  create(request: { name?: string; sizeBytes: number }): VolumeRecord {
+    const volumeId = `vol-${randomBytes(4).toString('hex')}`;
+    const name = request.name ?? volumeId;
+    checkNewVolume({ name, sizeBytes: request.sizeBytes, type: 'cached' }, this.o.catalog.volumeRecords());
+    const record: VolumeRecord = {
+      volumeId, name, type: 'cached', sizeBytes: request.sizeBytes, status: 'AVAILABLE',
+      createdAt: new Date().toISOString(), chunkSize: this.chunkSize, lastUploadAt: null,
+    };
+    this.o.catalog.addVolume(record);
+    this.load(record);
+    this.o.log.info({ volumeId, name, sizeBytes: record.sizeBytes }, 'volume created');
+    return record;
+  }
+
+  list(): VolumeRecord[] {
+    return [...this.volumes.values()].map((v) => v.record);
+  }
+
+  describe(idOrName: string): VolumeDetails {
+    const v = this.volume(idOrName);
+    const served = v.hits + v.misses;
+    const dirtyBytes = v.dirty.size * this.chunkSize;
+    return {
+      ...v.record,
+      lastUploadAt: this.o.catalog.volume(v.record.volumeId)?.lastUploadAt ?? null,
+      bytesUsed: v.map.size * this.chunkSize,
+      dirtyBytes,
+      cacheHitPercent: served === 0 ? null : Math.round((1000 * v.hits) / served) / 10,
+      uploadBacklogBytes: dirtyBytes,
+    };
+  }
+
+  /** Marks a volume as used by a protocol client, so delete refuses it; returns the release. */
+  attach(idOrName: string): () => void {
+    const v = this.volume(idOrName);
+    v.users++;
+    let released = false;
+    return () => {
+      if (!released) v.users--;
+      released = true;
+    };
+  }
+
+  async delete(idOrName: string, force = false): Promise<void> {
+    const v = this.volume(idOrName);
+    if (v.users > 0 && !force) {
+      throw new SgwError('SGW_IN_USE', `volume ${v.record.name} is in use by ${v.users} client(s); disconnect them or add --force`);
+    }
+    v.deleted = true;
+    this.volumes.delete(v.record.volumeId);
+    const keys = [...new Set([...v.dirty.keys(), ...v.map.keys()])].map((i) => this.key(v, i));
+    await this.locks.settled(keys);
+    for (const key of keys) this.o.cache.delete(key);
+    this.o.catalog.deleteVolume(v.record.volumeId);
+    this.o.log.info({ volumeId: v.record.volumeId }, 'volume deleted');
+    this.progress.emit('progress');
+    await this.releaseJournal();
+    await this.collectGarbage();
+  }
+
+  async read(idOrName: string, offset: number, length: number): Promise<Buffer> {
+    const v = this.volume(idOrName);
+    this.checkRange(v, offset, length);
+    const out = Buffer.alloc(length);
+    const pieces = this.pieces(offset, length);
+    const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
+    try {
+      for (const p of pieces) (await this.readPiece(v, p.index, p.start, p.end)).copy(out, p.at);
+    } finally {
+      unlock();
+    }
+    return out;
+  }
+
+  /** Resolves once the data is durable in the upload buffer and visible to reads. */
+  write(idOrName: string, offset: number, data: Buffer): Promise<void> {
+    return this.modify(idOrName, { kind: 'data', offset, length: data.length, data });
+  }
+
+  /** Unmapped space reads as zeros and costs nothing in the object store. */
+  unmap(idOrName: string, offset: number, length: number): Promise<void> {
+    return this.modify(idOrName, { kind: 'zero', offset, length });
+  }
+
+  /** Nothing to do beyond checking the volume: a write is acknowledged only once it is durable. */
+  async flush(idOrName: string): Promise<void> {
+    this.volume(idOrName);
+  }
+
+  /** Resolves when everything written so far is in the object store (or rejects after `timeoutMs`). */
+  async drained(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    // Someone waits for the store to catch up: upload without waiting for writes to settle.
+    this.draining++;
+    this.progress.emit('dirty');
+    try {
+      while (this.dirtyChunkCount() > 0 || this.unapplied.size > 0 || this.appending.size > 0) {
+        if (Date.now() > deadline) throw new SgwError('SGW_BACKEND_FAILED', `${this.dirtyChunkCount()} chunks still wait for upload`);
+        await this.nextProgress(200);
+      }
+    } finally {
+      this.draining--;
+    }
+  }
+
+  /** Stops uploading and closes what the engine was opened on; the upload buffer keeps what is not uploaded. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.progress.emit('progress');
+    await Promise.all(this.workers);
+    await this.o.journal.close();
+    await this.o.cache.close();
+    await this.o.store.close();
+  }
+
+  private async modify(idOrName: string, op: Op): Promise<void> {
+    const v = this.volume(idOrName);
+    this.checkRange(v, op.offset, op.length);
+    if (op.length === 0) return;
+    const pieces = this.piecesOf(v, op);
+    // Room is reserved before the chunks are locked: a writer waiting for room must not hold chunks the
+    // uploader needs in order to make that room.
+    const needSlots = pieces.filter((p) => !(op.kind === 'zero' && p.whole) && !this.o.cache.isDirty(this.key(v, p.index))).length;
+    const unreserve = await this.admit(needSlots, op.kind === 'data' ? op.length : 0);
+    try {
+      const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
+      try {
+        const seq = await this.append(v, op);
+        try {
+          await this.apply(v, seq, op, pieces);
+        } finally {
+          this.unapplied.delete(seq);
+        }
+      } finally {
+        unlock();
+      }
+    } finally {
+      unreserve();
+    }
+    this.progress.emit('dirty');
+  }
+
+  /** Waits for room in the upload buffer and for cache slots the write will pin, so neither overflows. */
+  private async admit(slots: number, payload: number): Promise<() => void> {
+    const totalSlots = Math.floor(this.o.cache.stats().capacityBytes / this.chunkSize);
+    if (slots > totalSlots) {
+      throw new SgwError('SGW_CACHE_FULL', `a write of ${slots} chunks is larger than the whole cache; add cache disks`);
+    }
+    const deadline = Date.now() + (this.o.admissionTimeoutMs ?? 10_000);
+    for (;;) {
+      const dirtySlots = Math.ceil(this.o.cache.stats().dirtyBytes / this.chunkSize);
+      const cacheRoom = dirtySlots + this.reservedSlots + slots <= totalSlots;
+      const bufferRoom = this.o.journal.fits(payload);
+      if (cacheRoom && bufferRoom) break;
+      if (Date.now() >= deadline) {
+        throw bufferRoom
+          ? new SgwError('SGW_CACHE_FULL', 'the cache is full of data not yet uploaded; retry when the upload catches up')
+          : new SgwError('SGW_UPLOAD_BUFFER_FULL', 'the upload buffer is full; retry when the upload catches up, or add upload-buffer disks');
+      }
+      await this.nextProgress(50);
+    }
+    this.reservedSlots += slots;
+    let released = false;
+    return () => {
+      if (!released) this.reservedSlots -= slots;
+      released = true;
+    };
+  }
+
+  private async append(v: Volume, op: Op): Promise<number> {
+    const pending = { lowerBound: this.o.journal.headSeq + 1 };
+    this.appending.add(pending);
+    let seq: number;
+    try {
+      seq = await this.o.journal.append({ stream: v.record.volumeId, offset: op.offset, kind: op.kind, length: op.length, ...(op.kind === 'data' ? { data: op.data } : {}) });
+    } finally {
+      this.appending.delete(pending);
+    }
+    // Same synchronous step as the line above: the record is never unprotected between the two sets.
+    this.unapplied.add(seq);
+    return seq;
+  }
+
+  /** Applies one durable record to the cache and the dirty set; used for new writes and for replay alike. */
+  private async apply(v: Volume, seq: number, op: Op, pieces = this.piecesOf(v, op)): Promise<void> {
+    for (const p of pieces) {
+      const key = this.key(v, p.index);
+      const before = v.dirty.get(p.index);
+      const firstSeq = before?.firstSeq ?? seq;
+      if (op.kind === 'zero' && !this.mayHoldData(v, p.index)) continue;
+      if (op.kind === 'zero' && p.whole) {
+        this.o.cache.delete(key);
+        v.dirty.set(p.index, { firstSeq, lastSeq: seq, writtenAt: Date.now(), zeroed: true, extents: null });
+        continue;
+      }
+      const piece = op.kind === 'data' ? op.data.subarray(p.at, p.at + p.end - p.start) : Buffer.alloc(p.end - p.start);
+      let extents: Extent[] | null = null;
+      if (this.o.cache.has(key)) {
+        await this.o.cache.write(key, p.start, piece, { dirty: true });
+        extents = before?.extents ? addExtent(before.extents, [p.start, p.end]) : null;
+      } else {
+        const chunk = Buffer.alloc(this.chunkSize);
+        piece.copy(chunk, p.start);
+        // Known-zero base (never written, or unmapped): the slot is the whole truth. Otherwise the rest of the
+        // chunk is still in the store, fetched only when it is read or uploaded, so an outage never stalls a write.
+        const baseIsZero = before?.zeroed || !v.map.has(p.index);
+        if (!baseIsZero && !p.whole) extents = [[p.start, p.end]];
+        await this.o.cache.put(key, chunk, { dirty: true });
+      }
+      v.dirty.set(p.index, { firstSeq, lastSeq: seq, writtenAt: Date.now(), zeroed: false, extents });
+    }
+  }
+
+  private async readPiece(v: Volume, index: number, start: number, end: number): Promise<Buffer> {
+    const dirty = v.dirty.get(index);
+    if (dirty?.zeroed) return Buffer.alloc(end - start);
+    const key = this.key(v, index);
+    if (this.o.cache.has(key)) {
+      if (dirty?.extents && !covers(dirty.extents, start, end)) await this.loadBase(v, index, dirty);
+      const cached = await this.o.cache.read(key, start, end - start);
+      if (cached) {
+        v.hits++;
+        return cached;
+      }
+    }
+    const hash = v.map.get(index);
+    if (!hash) return Buffer.alloc(end - start);
+    v.misses++;
+    const body = await readChunkObject(this.o.store, hash);
+    // Caching a clean chunk is best effort: when every slot holds data not yet uploaded, the read still succeeds.
+    await this.o.cache.put(key, body, { dirty: false, signal: AbortSignal.timeout(20) }).catch(() => undefined);
+    return body.subarray(start, end);
+  }
+
+  /** Completes a partially written chunk with the rest of its content from the store. */
+  private async loadBase(v: Volume, index: number, dirty: DirtyChunk): Promise<void> {
+    const key = this.key(v, index);
+    const hash = v.map.get(index);
+    const merged = hash ? Buffer.from(await readChunkObject(this.o.store, hash)) : Buffer.alloc(this.chunkSize);
+    const current = await this.o.cache.get(key);
+    if (!current) throw new SgwError('SGW_INTERNAL', `dirty chunk ${key} is missing from the cache`);
+    for (const [s, e] of dirty.extents ?? []) current.copy(merged, s, s, e);
+    await this.o.cache.put(key, merged, { dirty: true });
+    dirty.extents = null;
+  }
+
+  private startUploader(): void {
+    const parallelism = this.o.uploadParallelism ?? 8;
+    for (let i = 0; i < parallelism; i++) this.workers.push(this.uploadWorker());
+    this.workers.push(this.garbageWorker());
+  }
+
+  private async uploadWorker(): Promise<void> {
+    while (!this.closed) {
+      const job = this.nextJob();
+      if (!job) {
+        await this.nextProgress(Math.min(500, Math.max(20, this.writeBackDelayMs)), 'dirty');
+        continue;
+      }
+      await this.upload(job.volume, job.index);
+    }
+  }
+
+  private get writeBackDelayMs(): number {
+    return this.o.writeBackDelayMs ?? 1_000;
+  }
+
+  /** Past half of the upload buffer or of the cache, waiting for writes to settle costs more than it saves. */
+  private underPressure(): boolean {
+    const cache = this.o.cache.stats();
+    return this.o.journal.usedBytes * 2 > this.o.journal.capacityBytes || cache.dirtyBytes * 2 > cache.capacityBytes;
+  }
+
+  private nextJob(): { volume: Volume; index: number } | undefined {
+    const now = Date.now();
+    const settledBefore = this.draining > 0 || this.underPressure() ? Infinity : now - this.writeBackDelayMs;
+    for (const volume of this.volumes.values()) {
+      for (const [index, dirty] of volume.dirty) {
+        if (volume.uploading.has(index) || dirty.writtenAt > settledBefore) continue;
+        if ((volume.failures.get(index)?.retryAt ?? 0) > now) continue;
+        volume.uploading.add(index);
+        return { volume, index };
+      }
+    }
+    return undefined;
+  }
+
+  private async upload(v: Volume, index: number): Promise<void> {
+    const key = this.key(v, index);
+    try {
+      const snapshot = await this.snapshotChunk(v, index);
+      if (!snapshot) return;
+      const hash = snapshot.content && !isAllZero(snapshot.content) ? chunkHash(snapshot.content) : null;
+      const unlockHash = hash ? await this.locks.acquire([`chunk:${hash}`]) : () => undefined;
+      try {
+        if (hash && snapshot.content && !this.o.catalog.isChunkStored(hash)) {
+          this.o.catalog.chunkUploadStarting(hash);
+          await this.o.limiter?.take(snapshot.content.length);
+          await this.o.store.put(chunkObjectKey(hash), snapshot.content);
+          this.o.catalog.chunkStored(hash);
+        }
+        if (v.deleted) return;
+        this.o.catalog.setChunk(v.record.volumeId, index, hash, new Date().toISOString());
+      } finally {
+        unlockHash();
+      }
+      if (hash) v.map.set(index, hash);
+      else v.map.delete(index);
+      const unlock = await this.locks.acquire([key]);
+      try {
+        const dirty = v.dirty.get(index);
+        if (dirty?.lastSeq === snapshot.lastSeq) {
+          v.dirty.delete(index);
+          if (!dirty.zeroed) this.o.cache.markClean(key);
+        } else if (dirty) {
+          // Records up to the snapshot are in the store now; a later one may still be needed.
+          dirty.firstSeq = snapshot.lastSeq + 1;
+        }
+      } finally {
+        unlock();
+      }
+      v.failures.delete(index);
+      await this.releaseJournal();
+    } catch (err) {
+      const attempts = (v.failures.get(index)?.attempts ?? 0) + 1;
+      const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempts);
+      v.failures.set(index, { attempts, retryAt: Date.now() + backoff });
+      this.o.log.warn({ err, volumeId: v.record.volumeId, chunk: index, attempts }, 'chunk upload failed; will retry');
+    } finally {
+      v.uploading.delete(index);
+      this.progress.emit('progress');
+    }
+  }
+
+  /** The chunk's content as of its latest applied record (null: all zeros), taken under the chunk's lock. */
+  private async snapshotChunk(v: Volume, index: number): Promise<{ content: Buffer | null; lastSeq: number } | undefined> {
+    const unlock = await this.locks.acquire([this.key(v, index)]);
+    try {
+      const dirty = v.dirty.get(index);
+      if (!dirty || v.deleted) return undefined;
+      if (dirty.zeroed) return { content: null, lastSeq: dirty.lastSeq };
+      if (dirty.extents) await this.loadBase(v, index, dirty);
+      const content = await this.o.cache.get(this.key(v, index));
+      if (!content) throw new SgwError('SGW_INTERNAL', `dirty chunk ${index} of ${v.record.volumeId} is missing from the cache`);
+      return { content, lastSeq: dirty.lastSeq };
+    } finally {
+      unlock();
+    }
+  }
+
+  /** Lets the upload buffer reuse every record older than anything not yet safely in the store. */
+  private async releaseJournal(): Promise<void> {
+    if (this.replaying) return;
+    let floor = Infinity;
+    for (const pending of this.appending) floor = Math.min(floor, pending.lowerBound);
+    for (const seq of this.unapplied) floor = Math.min(floor, seq);
+    for (const volume of this.volumes.values()) for (const d of volume.dirty.values()) floor = Math.min(floor, d.firstSeq);
+    const upto = floor === Infinity ? this.o.journal.headSeq : floor - 1;
+    if (upto > this.o.journal.tailSeq) await this.o.journal.release(upto);
+  }
+
+  private async garbageWorker(): Promise<void> {
+    while (!this.closed) {
+      await this.nextProgress(5_000, 'garbage');
+      await this.collectGarbage().catch((err: unknown) => this.o.log.warn({ err }, 'garbage collection failed; will retry'));
+    }
+  }
+
+  /** Deletes chunk objects nothing references any more; the hash lock keeps an upload of the same content out. */
+  private async collectGarbage(): Promise<void> {
+    for (const hash of this.o.catalog.unreferencedChunks(1000)) {
+      const unlock = await this.locks.acquire([`chunk:${hash}`]);
+      try {
+        if (!this.o.catalog.isUnreferenced(hash)) continue;
+        await this.o.store.delete(chunkObjectKey(hash));
+        this.o.catalog.forgetChunk(hash);
+      } finally {
+        unlock();
+      }
+    }
+  }
+
+  private nextProgress(timeoutMs: number, event = 'progress'): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.progress.off(event, done);
+        this.progress.off('progress', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.progress.once(event, done);
+      if (event !== 'progress') this.progress.once('progress', done);
+    });
+  }
+
+  private dirtyChunkCount(): number {
+    let n = 0;
+    for (const volume of this.volumes.values()) n += volume.dirty.size;
+    return n;
+  }
+
+  /** Whether the chunk may hold non-zero data: stored, dirty or cached. Others already read as zeros. */
+  private mayHoldData(v: Volume, index: number): boolean {
+    const dirty = v.dirty.get(index);
+    if (dirty) return !dirty.zeroed;
+    return v.map.has(index);
+  }
+
+  private volume(idOrName: string): Volume {
+    const byId = this.volumes.get(idOrName);
+    if (byId) return byId;
+    for (const volume of this.volumes.values()) if (volume.record.name === idOrName) return volume;
+    throw new SgwError('SGW_NOT_FOUND', `no volume ${idOrName}; sgw volume list shows the volumes`);
+  }
+
+  private checkRange(v: Volume, offset: number, length: number): void {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > v.record.sizeBytes) {
+      throw new SgwError('SGW_OUT_OF_RANGE', `bytes ${offset}+${length} lie outside volume ${v.record.name} (${v.record.sizeBytes} bytes)`);
+    }
+  }
+
+  private key(v: Volume, index: number): string {
+    return `${v.record.volumeId}:${index}`;
+  }
+
+  /**
+   * The chunk pieces an operation touches. An unmap skips whole chunks that already read as zeros, so unmapping
+   * a 32 TiB volume costs what the volume holds, not what it could hold.
+   */
+  private piecesOf(v: Volume, op: Op): ReturnType<VolumeEngine['pieces']> {
+    const size = this.chunkSize;
+    const wholeChunks = Math.floor(op.length / size);
+    if (op.kind === 'data' || wholeChunks <= v.map.size + v.dirty.size) return this.pieces(op.offset, op.length);
+    const first = Math.ceil(op.offset / size);
+    const end = Math.floor((op.offset + op.length) / size);
+    const held = new Set([...v.map.keys(), ...v.dirty.keys()].filter((i) => i >= first && i < end));
+    const edges = [
+      ...this.pieces(op.offset, Math.min(op.length, first * size - op.offset)),
+      ...(end * size < op.offset + op.length && end >= first ? this.pieces(end * size, op.offset + op.length - end * size) : []),
+    ];
+    const whole = [...held].sort((a, b) => a - b).map((index) => ({ index, start: 0, end: size, at: index * size - op.offset, whole: true }));
+    return [...edges, ...whole].sort((a, b) => a.index - b.index);
+  }
+
+  /** The parts of [offset, offset+length) in each chunk: its index, range within the chunk, and place in the I/O. */
+  private pieces(offset: number, length: number): Array<{ index: number; start: number; end: number; at: number; whole: boolean }> {
+    const out = [];
+    const size = this.chunkSize;
+    for (let pos = offset; pos < offset + length;) {
+      const index = Math.floor(pos / size);
+      const start = pos - index * size;
+      const end = Math.min(size, offset + length - index * size);
+      out.push({ index, start, end, at: pos - offset, whole: start === 0 && end === size });
+      pos = index * size + end;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,34 @@
+// A writer that the crash test kills with SIGKILL: it opens the volume engine on the test's files, writes slots
+// from four concurrent workers and prints "start SLOT SEED" before and "ack SLOT SEED" after each write.
+import path from 'node:path';
+import { LocalObjectStore } from '../../../src/storage/backends/local-store.js';
+import { CRASH_GEOMETRY, slotRange } from './crash-geometry.js';
+import { openEngine, pattern } from './engine-fixture.js';
+
+const [dir = '', roundText = '0'] = process.argv.slice(2);
+const round = Number(roundText);
+const fixture = await openEngine({
+  dir, openStore: async () => new LocalObjectStore({ dir: path.join(dir, 'objects') }), ...CRASH_GEOMETRY,
+});
+const engine = fixture.engine;
+const volume = engine.list()[0]?.volumeId ?? engine.create({ name: 'crash', sizeBytes: 2 ** 30 }).volumeId;
+process.stdout.write('ready\n');
+
+async function worker(w: number): Promise<void> {
+  const mine: number[] = [];
+  for (let k = 0; k < 100; k++) {
+    const rewrite = mine.length > 0 && Math.random() < 0.3;
+    const slot = rewrite ? mine[Math.floor(Math.random() * mine.length)]! : (round * 4 + w) * 100 + k;
+    const seed = Math.floor(Math.random() * 1e9) + 1;
+    const { offset, length } = slotRange(slot);
+    process.stdout.write(`start ${slot} ${seed}\n`);
+    await engine.write(volume, offset, pattern(seed, length));
+    process.stdout.write(`ack ${slot} ${seed}\n`);
+    if (!rewrite) mine.push(slot);
+  }
+}
+
+await Promise.all([0, 1, 2, 3].map(worker));
+process.stdout.write('done\n');
+// Stay up (uploading) until killed, as a daemon would.
+setInterval(() => undefined, 1000);
