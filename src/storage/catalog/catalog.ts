@@ -140,6 +140,10 @@ export class Catalog {
     this.db.prepare('UPDATE chunks SET stored = 1 WHERE hash = ?').run(hash);
   }
 
+  chunkDeleting(hash: string): void {
+    this.db.prepare('UPDATE chunks SET stored = 0 WHERE hash = ?').run(hash);
+  }
+
   /**
    * Points one chunk of a volume at new content (null: all zeros, nothing stored), moving the reference counts
    * with it in the same transaction.

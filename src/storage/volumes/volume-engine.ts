@@ -100,7 +100,14 @@ export class VolumeEngine {
       const op: Op = rec.kind === 'data' && rec.data
         ? { kind: 'data', offset: rec.offset, length: rec.length, data: rec.data }
         : { kind: 'zero', offset: rec.offset, length: rec.length };
-      await engine.apply(volume, rec.seq, op);
+      // Under the chunks' locks like any write: uploads of replayed chunks are already running.
+      const pieces = engine.piecesOf(volume, op);
+      const unlock = await engine.locks.acquire(pieces.map((p) => engine.key(volume, p.index)));
+      try {
+        await engine.apply(volume, rec.seq, op, pieces);
+      } finally {
+        unlock();
+      }
     }
     engine.replaying = false;
     await engine.releaseJournal();
@@ -286,7 +293,20 @@ export class VolumeEngine {
     };
   }
 
+  /** Appends, waiting out a buffer that concurrent writers filled after this one was admitted. */
   private async append(v: Volume, op: Op): Promise<number> {
+    const deadline = Date.now() + (this.o.admissionTimeoutMs ?? 10_000);
+    for (;;) {
+      try {
+        return await this.appendOnce(v, op);
+      } catch (err) {
+        if (!(err instanceof SgwError && err.code === 'SGW_UPLOAD_BUFFER_FULL') || Date.now() >= deadline) throw err;
+        await this.nextProgress(50);
+      }
+    }
+  }
+
+  private async appendOnce(v: Volume, op: Op): Promise<number> {
     const pending = { lowerBound: this.o.journal.headSeq + 1 };
     this.appending.add(pending);
     let seq: number;
@@ -300,8 +320,11 @@ export class VolumeEngine {
     return seq;
   }
 
-  /** Applies one durable record to the cache and the dirty set; used for new writes and for replay alike. */
-  private async apply(v: Volume, seq: number, op: Op, pieces = this.piecesOf(v, op)): Promise<void> {
+  /**
+   * Applies one durable record to the cache and the dirty set; used for new writes and for replay alike. The
+   * caller holds the locks of the pieces' chunks.
+   */
+  private async apply(v: Volume, seq: number, op: Op, pieces: ReturnType<VolumeEngine['pieces']>): Promise<void> {
     for (const p of pieces) {
       const key = this.key(v, p.index);
       const before = v.dirty.get(p.index);
@@ -314,8 +337,7 @@ export class VolumeEngine {
       }
       const piece = op.kind === 'data' ? op.data.subarray(p.at, p.at + p.end - p.start) : Buffer.alloc(p.end - p.start);
       let extents: Extent[] | null = null;
-      if (this.o.cache.has(key)) {
-        await this.o.cache.write(key, p.start, piece, { dirty: true });
+      if (this.o.cache.has(key) && await this.writeCached(key, p.start, piece)) {
         extents = before?.extents ? addExtent(before.extents, [p.start, p.end]) : null;
       } else {
         const chunk = Buffer.alloc(this.chunkSize);
@@ -327,6 +349,17 @@ export class VolumeEngine {
         await this.o.cache.put(key, chunk, { dirty: true });
       }
       v.dirty.set(p.index, { firstSeq, lastSeq: seq, writtenAt: Date.now(), zeroed: false, extents });
+    }
+  }
+
+  /** Writes into a cached chunk; false when a clean chunk was evicted just before (its data is in the store). */
+  private async writeCached(key: string, start: number, piece: Buffer): Promise<boolean> {
+    try {
+      await this.o.cache.write(key, start, piece, { dirty: true });
+      return true;
+    } catch (err) {
+      if (err instanceof SgwError && err.code === 'SGW_NOT_FOUND') return false;
+      throw err;
     }
   }
 
@@ -491,6 +524,9 @@ export class VolumeEngine {
       const unlock = await this.locks.acquire([`chunk:${hash}`]);
       try {
         if (!this.o.catalog.isUnreferenced(hash)) continue;
+        // Not stored any more from here on: should the daemon die before the row goes, an upload of the same
+        // content puts the object back instead of trusting a deleted one.
+        this.o.catalog.chunkDeleting(hash);
         await this.o.store.delete(chunkObjectKey(hash));
         this.o.catalog.forgetChunk(hash);
       } finally {

@@ -41,7 +41,8 @@ function runWriter(dir: string, round: number, slots: Map<number, SlotState>): P
         slots.set(slot, state);
       }
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': every line the writer printed must be read before its slots are checked.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (signal === 'SIGKILL') resolve();
       else reject(new Error(`the writer exited by itself (code ${code}) before it was killed`));
