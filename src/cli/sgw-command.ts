@@ -60,6 +60,7 @@ function toFailure(err: Error & { oclif?: { exit?: number } }): { message: strin
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('See more help'))
     .join(' ')
-    .replace(/^Parsing (--\S+)/, '$1:');
+    .replace(/^Parsing (--\S+)/, '$1:')
+    .replace(/^The following errors? occurred: /, '');
   return { message, exitCode };
 }

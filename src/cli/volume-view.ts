@@ -6,6 +6,7 @@ export function volumeView(v: VolumeDetails): View {
   return [fields(`Volume ${v.name}`, [
     ['ID', v.volumeId],
     ['Type', v.type],
+    ['Disk', v.diskPath],
     ['Status', v.status],
     ['Size', `${formatSize(v.sizeBytes)} (${v.sizeBytes} bytes)`],
     ['Used', formatSize(v.bytesUsed)],

@@ -78,17 +78,16 @@ export interface VolumeSummary {
 export interface VolumeDetails extends VolumeSummary {
   chunkSize: number;
   lastUploadAt: string | null;
+  diskPath: string | null;
   bytesUsed: number;
   dirtyBytes: number;
   cacheHitPercent: number | null;
   uploadBacklogBytes: number;
 }
 
-export interface CreateVolumeParams {
-  name?: string;
-  type: 'cached';
-  sizeBytes: number;
-}
+export type CreateVolumeParams =
+  | { name?: string; type: 'cached'; sizeBytes: number }
+  | { name?: string; type: 'stored'; diskPath: string; preserveExistingData?: boolean };
 
 export interface ShareSummary {
   shareId: string;

@@ -77,7 +77,7 @@ async function createEmptyFile(target: string): Promise<void> {
   await handle.close();
 }
 
-async function blockDeviceSize(device: string): Promise<number> {
+export async function blockDeviceSize(device: string): Promise<number> {
   const { rdev } = await stat(device);
   // sysfs reports the size in 512-byte sectors whatever the device's logical block size.
   const major = Math.floor(rdev / 256) & 0xfff;

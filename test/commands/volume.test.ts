@@ -1,3 +1,4 @@
+import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
 import { TestDaemon } from '../harness/daemon.js';
@@ -36,7 +37,7 @@ t.test('create, list, describe and delete cached volumes; they survive a restart
     [['volume', 'create', 'big', '--cached', '33TiB'], 2, /holds 1 GiB to 32 TiB/],
     [['volume', 'create', 'db01', '--cached', '1GiB'], 1, /a volume named db01 already exists/],
     [['volume', 'create', 'Bad_Name', '--cached', '1GiB'], 2, /is not a volume name/],
-    [['volume', 'create', 'x'], 2, /Missing required flag cached/],
+    [['volume', 'create', 'x'], 2, /^Error: Exactly one of the following must be provided: --cached, --stored$/m],
     [['volume', 'describe', 'nope'], 1, /no volume nope/],
     [['disk', 'add-cache', path.join(dir, 'cache2'), '--size', '64MiB'], 1, /delete the volumes before adding disks/],
   ];
@@ -54,4 +55,34 @@ t.test('create, list, describe and delete cached volumes; they survive a restart
   t.match(described, { volumeId: named.volumeId, sizeBytes: 32 * 2 ** 40, status: 'AVAILABLE' });
   t.same(await d.sgwJson('volume', 'delete', unnamed.volumeId), { deleted: unnamed.volumeId });
   t.same((await d.sgwJson<Volume[]>('volume', 'list')).map((v) => v.name), ['db01']);
+});
+
+t.test('stored volumes on a local disk', async (t) => {
+  const d = await TestDaemon.start(t);
+  const dir = path.dirname(d.stateDir);
+  await d.sgwJson('activate');
+  await d.sgwJson('disk', 'add-upload-buffer', path.join(dir, 'buffer'), '--size', '64MiB');
+  await d.sgwJson('disk', 'add-cache', path.join(dir, 'cache'), '--size', '64MiB');
+  const diskPath = path.join(dir, 'stored-disk');
+  await truncate(diskPath, 2 * 2 ** 30).catch(async () => {
+    await writeFile(diskPath, '');
+    await truncate(diskPath, 2 * 2 ** 30);
+  });
+  const stored = await d.sgwJson<Volume & { diskPath: string }>('volume', 'create', 'files', '--stored', '--disk', diskPath);
+  t.match(stored, { type: 'stored', status: 'AVAILABLE', sizeBytes: 2 * 2 ** 30, diskPath });
+  const cases: Array<[string[], RegExp]> = [
+    [['volume', 'create', 'x', '--cached', '1GiB', '--stored', '--disk', diskPath], /cannot also be provided|exactly one/i],
+    [['volume', 'create', 'x', '--stored'], /--disk/],
+    [['volume', 'create', 'x', '--disk', diskPath], /--stored/],
+    [['volume', 'create', 'x', '--cached', '1GiB', '--preserve-existing-data'], /--stored/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await d.sgw(...args);
+    t.equal(result.code, 2, args.join(' '));
+    t.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    t.match(result.stderr, message, args.join(' '));
+  }
+  const again = await d.sgw('volume', 'create', 'files2', '--stored', '--disk', diskPath);
+  t.equal(again.code, 1);
+  t.match(again.stderr, /already used by the gateway/);
 });

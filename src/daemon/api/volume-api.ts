@@ -3,21 +3,24 @@ import type { VolumeDetails, VolumeSummary } from '../../rpc/api.js';
 import type { DaemonContext } from '../context.js';
 import { parseParams, withoutParams } from './params.js';
 
-const createParams = z.object({
-  name: z.string().min(1).optional(),
-  type: z.literal('cached'),
-  sizeBytes: z.number().int().positive(),
-}).strict();
+const createParams = z.discriminatedUnion('type', [
+  z.object({ name: z.string().min(1).optional(), type: z.literal('cached'), sizeBytes: z.number().int().positive() }).strict(),
+  z.object({
+    name: z.string().min(1).optional(), type: z.literal('stored'), diskPath: z.string().min(1), preserveExistingData: z.boolean().optional(),
+  }).strict(),
+]);
 const volumeParam = z.object({ volume: z.string().min(1) }).strict();
 const deleteParams = volumeParam.extend({ force: z.boolean().optional() }).strict();
 
 export function volumeHandlers(ctx: DaemonContext) {
   return {
-    'volume.list': withoutParams((): VolumeSummary[] => ctx.catalog.volumeRecords().map(({ chunkSize: _c, lastUploadAt: _l, ...summary }) => summary)),
+    'volume.list': withoutParams((): VolumeSummary[] => ctx.catalog.volumeRecords().map(({ chunkSize: _c, lastUploadAt: _l, diskPath: _d, ...summary }) => summary)),
     'volume.create': async (params: unknown): Promise<VolumeDetails> => {
       const request = parseParams(createParams, params);
       const engine = await ctx.engines.volumes();
-      const created = engine.create(request.name === undefined ? { sizeBytes: request.sizeBytes } : { name: request.name, sizeBytes: request.sizeBytes });
+      const created = request.type === 'cached'
+        ? engine.create({ name: request.name, sizeBytes: request.sizeBytes })
+        : await engine.createStored({ name: request.name, diskPath: request.diskPath, preserveExistingData: request.preserveExistingData });
       return engine.describe(created.volumeId);
     },
     'volume.describe': async (params: unknown): Promise<VolumeDetails> => {

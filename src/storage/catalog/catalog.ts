@@ -97,8 +97,8 @@ export class Catalog {
   addVolume(v: VolumeRecord): void {
     try {
       this.db.prepare(`
-        INSERT INTO volumes (volume_id, name, type, size_bytes, status, created_at, chunk_size)
-        VALUES (@volumeId, @name, @type, @sizeBytes, @status, @createdAt, @chunkSize)
+        INSERT INTO volumes (volume_id, name, type, size_bytes, status, created_at, chunk_size, disk_path)
+        VALUES (@volumeId, @name, @type, @sizeBytes, @status, @createdAt, @chunkSize, @diskPath)
       `).run(v);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' || (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -106,6 +106,10 @@ export class Catalog {
       }
       throw err;
     }
+  }
+
+  setVolumeStatus(volumeId: string, status: string): void {
+    this.db.prepare('UPDATE volumes SET status = ? WHERE volume_id = ?').run(status, volumeId);
   }
 
   /** Deletes the volume and its map; the chunks it alone referenced become garbage for collectGarbage. */
@@ -210,6 +214,8 @@ export class Catalog {
 export interface VolumeRecord extends VolumeSummary {
   chunkSize: number;
   lastUploadAt: string | null;
+  /** The local disk of a stored volume. */
+  diskPath: string | null;
 }
 
 function volumeFromRow(r: Row): VolumeRecord {
@@ -217,6 +223,7 @@ function volumeFromRow(r: Row): VolumeRecord {
     volumeId: String(r.volume_id), name: String(r.name), type: r.type as VolumeSummary['type'],
     sizeBytes: Number(r.size_bytes), status: String(r.status), createdAt: String(r.created_at),
     chunkSize: Number(r.chunk_size), lastUploadAt: r.last_upload_at === null ? null : String(r.last_upload_at),
+    diskPath: r.disk_path === null ? null : String(r.disk_path),
   };
 }
 

@@ -78,5 +78,8 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX chunks_unreferenced ON chunks (hash) WHERE refs = 0;
   `,
+  // 3: stored volumes keep their data on a local disk of their own.
+  `
+  ALTER TABLE volumes ADD COLUMN disk_path TEXT;
+  `,
 ];
-

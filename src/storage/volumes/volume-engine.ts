@@ -10,6 +10,7 @@ import { KeyedLock } from '../keyed-lock.js';
 import type { UploadBuffer } from '../upload-buffer.js';
 import { chunkHash, chunkObjectKey, isAllZero, readChunkObject } from './chunk-objects.js';
 import { addExtent, covers, type Extent } from './extents.js';
+import { StoredDisk } from './stored-disk.js';
 import { checkNewVolume } from './volume-limits.js';
 
 /**
@@ -64,6 +65,8 @@ interface Volume {
   hits: number;
   misses: number;
   deleted: boolean;
+  /** A stored volume's local disk; a cached volume keeps its data in the cache and the store. */
+  disk?: StoredDisk;
 }
 
 type Op = { kind: 'data'; offset: number; length: number; data: Buffer } | { kind: 'zero'; offset: number; length: number };
@@ -91,7 +94,7 @@ export class VolumeEngine {
 
   static async open(options: VolumeEngineOptions): Promise<VolumeEngine> {
     const engine = new VolumeEngine(options);
-    for (const record of options.catalog.volumeRecords()) engine.load(record);
+    for (const record of options.catalog.volumeRecords()) await engine.load(record);
     // Uploads run during replay: a cache smaller than the backlog frees slots as replayed chunks are uploaded.
     engine.startUploader();
     for await (const rec of options.journal.replay()) {
@@ -115,13 +118,27 @@ export class VolumeEngine {
     return engine;
   }
 
-  private load(record: VolumeRecord): Volume {
+  private async load(record: VolumeRecord): Promise<Volume> {
     const volume: Volume = {
       record, map: this.o.catalog.chunkMap(record.volumeId), dirty: new Map(), uploading: new Set(), failures: new Map(),
       users: 0, hits: 0, misses: 0, deleted: false,
     };
+    if (record.diskPath) volume.disk = await StoredDisk.open(record.diskPath, this.chunkSize);
+    if (record.status === 'BOOTSTRAPPING') this.bootstrap(volume);
     this.volumes.set(record.volumeId, volume);
     return volume;
+  }
+
+  /**
+   * A stored volume created on a disk with data uploads all of it, as AWS's BOOTSTRAPPING does. The disk is the
+   * source, not the upload buffer, so these chunks hold no records back; after a restart it starts over, and
+   * chunks already in the store cost only a hash.
+   */
+  private bootstrap(v: Volume): void {
+    const chunks = Math.ceil(v.record.sizeBytes / this.chunkSize);
+    for (let index = 0; index < chunks; index++) {
+      v.dirty.set(index, { firstSeq: Infinity, lastSeq: 0, writtenAt: 0, zeroed: false, extents: null });
+    }
   }
 
   create(request: { name?: string; sizeBytes: number }): VolumeRecord {
@@ -130,11 +147,37 @@ export class VolumeEngine {
     checkNewVolume({ name, sizeBytes: request.sizeBytes, type: 'cached' }, this.o.catalog.volumeRecords());
     const record: VolumeRecord = {
       volumeId, name, type: 'cached', sizeBytes: request.sizeBytes, status: 'AVAILABLE',
-      createdAt: new Date().toISOString(), chunkSize: this.chunkSize, lastUploadAt: null,
+      createdAt: new Date().toISOString(), chunkSize: this.chunkSize, lastUploadAt: null, diskPath: null,
     };
     this.o.catalog.addVolume(record);
-    this.load(record);
+    const volume: Volume = {
+      record, map: new Map(), dirty: new Map(), uploading: new Set(), failures: new Map(), users: 0, hits: 0, misses: 0, deleted: false,
+    };
+    this.volumes.set(volumeId, volume);
     this.o.log.info({ volumeId, name, sizeBytes: record.sizeBytes }, 'volume created');
+    return record;
+  }
+
+  /** A stored volume: the disk is primary and the store receives its changes asynchronously. */
+  async createStored(request: { name?: string; diskPath: string; preserveExistingData?: boolean }): Promise<VolumeRecord> {
+    const volumeId = `vol-${randomBytes(4).toString('hex')}`;
+    const name = request.name ?? volumeId;
+    const existing = this.o.catalog.volumeRecords();
+    if (existing.some((v) => v.diskPath === request.diskPath) || this.o.catalog.disks().some((d) => d.path === request.diskPath)) {
+      throw new SgwError('SGW_IN_USE', `${request.diskPath} is already used by the gateway`);
+    }
+    const preserve = request.preserveExistingData ?? false;
+    const sizeBytes = await StoredDisk.inspect(request.diskPath, preserve);
+    checkNewVolume({ name, sizeBytes, type: 'stored' }, existing);
+    if (!preserve) await StoredDisk.empty(request.diskPath);
+    const record: VolumeRecord = {
+      volumeId, name, type: 'stored', sizeBytes, status: preserve ? 'BOOTSTRAPPING' : 'AVAILABLE',
+      createdAt: new Date().toISOString(), chunkSize: this.chunkSize, lastUploadAt: null, diskPath: request.diskPath,
+    };
+    this.o.catalog.addVolume(record);
+    await this.load(record);
+    this.progress.emit('dirty');
+    this.o.log.info({ volumeId, name, sizeBytes, disk: request.diskPath, preserve }, 'stored volume created');
     return record;
   }
 
@@ -177,6 +220,7 @@ export class VolumeEngine {
     const keys = [...new Set([...v.dirty.keys(), ...v.map.keys()])].map((i) => this.key(v, i));
     await this.locks.settled(keys);
     for (const key of keys) this.o.cache.delete(key);
+    await v.disk?.close();
     this.o.catalog.deleteVolume(v.record.volumeId);
     this.o.log.info({ volumeId: v.record.volumeId }, 'volume deleted');
     this.progress.emit('progress');
@@ -234,6 +278,7 @@ export class VolumeEngine {
     this.closed = true;
     this.progress.emit('progress');
     await Promise.all(this.workers);
+    await Promise.all([...this.volumes.values()].map((v) => v.disk?.close()));
     await this.o.journal.close();
     await this.o.cache.close();
     await this.o.store.close();
@@ -246,7 +291,7 @@ export class VolumeEngine {
     const pieces = this.piecesOf(v, op);
     // Room is reserved before the chunks are locked: a writer waiting for room must not hold chunks the
     // uploader needs in order to make that room.
-    const needSlots = pieces.filter((p) => !(op.kind === 'zero' && p.whole) && !this.o.cache.isDirty(this.key(v, p.index))).length;
+    const needSlots = v.disk ? 0 : pieces.filter((p) => !(op.kind === 'zero' && p.whole) && !this.o.cache.isDirty(this.key(v, p.index))).length;
     const unreserve = await this.admit(needSlots, op.kind === 'data' ? op.length : 0);
     try {
       const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
@@ -328,8 +373,14 @@ export class VolumeEngine {
     for (const p of pieces) {
       const key = this.key(v, p.index);
       const before = v.dirty.get(p.index);
-      const firstSeq = before?.firstSeq ?? seq;
+      const firstSeq = Math.min(before?.firstSeq ?? seq, seq);
       if (op.kind === 'zero' && !this.mayHoldData(v, p.index)) continue;
+      if (v.disk) {
+        const bytes = op.kind === 'data' ? op.data.subarray(p.at, p.at + p.end - p.start) : Buffer.alloc(p.end - p.start);
+        await v.disk.write(p.index * this.chunkSize + p.start, bytes);
+        v.dirty.set(p.index, { firstSeq, lastSeq: seq, writtenAt: Date.now(), zeroed: false, extents: null });
+        continue;
+      }
       if (op.kind === 'zero' && p.whole) {
         this.o.cache.delete(key);
         v.dirty.set(p.index, { firstSeq, lastSeq: seq, writtenAt: Date.now(), zeroed: true, extents: null });
@@ -364,6 +415,7 @@ export class VolumeEngine {
   }
 
   private async readPiece(v: Volume, index: number, start: number, end: number): Promise<Buffer> {
+    if (v.disk) return v.disk.read(index * this.chunkSize + start, end - start);
     const dirty = v.dirty.get(index);
     if (dirty?.zeroed) return Buffer.alloc(end - start);
     const key = this.key(v, index);
@@ -463,7 +515,8 @@ export class VolumeEngine {
         const dirty = v.dirty.get(index);
         if (dirty?.lastSeq === snapshot.lastSeq) {
           v.dirty.delete(index);
-          if (!dirty.zeroed) this.o.cache.markClean(key);
+          if (!dirty.zeroed && !v.disk) this.o.cache.markClean(key);
+          if (v.dirty.size === 0 && v.record.status === 'BOOTSTRAPPING') this.setStatus(v, 'AVAILABLE');
         } else if (dirty) {
           // Records up to the snapshot are in the store now; a later one may still be needed.
           dirty.firstSeq = snapshot.lastSeq + 1;
@@ -490,6 +543,7 @@ export class VolumeEngine {
     try {
       const dirty = v.dirty.get(index);
       if (!dirty || v.deleted) return undefined;
+      if (v.disk) return { content: await v.disk.readChunk(index), lastSeq: dirty.lastSeq };
       if (dirty.zeroed) return { content: null, lastSeq: dirty.lastSeq };
       if (dirty.extents) await this.loadBase(v, index, dirty);
       const content = await this.o.cache.get(this.key(v, index));
@@ -508,7 +562,10 @@ export class VolumeEngine {
     for (const seq of this.unapplied) floor = Math.min(floor, seq);
     for (const volume of this.volumes.values()) for (const d of volume.dirty.values()) floor = Math.min(floor, d.firstSeq);
     const upto = floor === Infinity ? this.o.journal.headSeq : floor - 1;
-    if (upto > this.o.journal.tailSeq) await this.o.journal.release(upto);
+    if (upto <= this.o.journal.tailSeq) return;
+    // Records up to `upto` are applied; their writes to stored volumes' disks must be durable before they go.
+    await Promise.all([...this.volumes.values()].map((v) => v.disk?.sync()));
+    await this.o.journal.release(upto);
   }
 
   private async garbageWorker(): Promise<void> {
@@ -547,6 +604,12 @@ export class VolumeEngine {
       this.progress.once(event, done);
       if (event !== 'progress') this.progress.once('progress', done);
     });
+  }
+
+  private setStatus(v: Volume, status: string): void {
+    this.o.catalog.setVolumeStatus(v.record.volumeId, status);
+    v.record = { ...v.record, status };
+    this.o.log.info({ volumeId: v.record.volumeId, status }, 'volume status');
   }
 
   private dirtyChunkCount(): number {

@@ -15,3 +15,15 @@ t.test('the engine agrees with a plain buffer over random operations (embedded l
   });
   t.pass('model agreed');
 });
+
+t.test('a stored volume agrees with a plain buffer over random operations', async (t) => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'sgw-stored-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  await checkAgainstModel({
+    dir: () => mkdtemp(path.join(root, 'run-')),
+    openStore: async (dir) => new LocalObjectStore({ dir: path.join(dir, 'objects') }),
+    numRuns: 30,
+    type: 'stored',
+  });
+  t.pass('model agreed');
+});

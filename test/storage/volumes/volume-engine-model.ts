@@ -1,5 +1,8 @@
+import { truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import fc from 'fast-check';
 import type { ObjectStore } from '../../../src/storage/backends/object-store.js';
+import { readChunkObject } from '../../../src/storage/volumes/chunk-objects.js';
 import { openEngine, pattern } from './engine-fixture.js';
 
 /**
@@ -43,6 +46,8 @@ export interface ModelRun {
   /** The store for the run in `dir`. */
   openStore: (dir: string) => Promise<ObjectStore>;
   numRuns: number;
+  /** A stored volume lives on a disk file in the run's directory. */
+  type?: 'cached' | 'stored';
 }
 
 export async function checkAgainstModel(run: ModelRun): Promise<void> {
@@ -52,7 +57,15 @@ export async function checkAgainstModel(run: ModelRun): Promise<void> {
     const model = new Map<number, Buffer>([[0, Buffer.alloc(WINDOW)], [FAR, Buffer.alloc(2 * CHUNK)]]);
     const region = (offset: number) => (offset >= FAR ? { buf: model.get(FAR)!, at: offset - FAR } : { buf: model.get(0)!, at: offset });
     let fixture = await openEngine({ dir, openStore, chunkSize: CHUNK, cacheBytes: 16 * CHUNK });
-    const volume = fixture.engine.create({ name: 'model', sizeBytes: VOLUME_BYTES }).volumeId;
+    let volume: string;
+    if (run.type === 'stored') {
+      const diskPath = path.join(dir, 'volume-disk');
+      await writeFile(diskPath, '');
+      await truncate(diskPath, VOLUME_BYTES);
+      volume = (await fixture.engine.createStored({ name: 'model', diskPath })).volumeId;
+    } else {
+      volume = fixture.engine.create({ name: 'model', sizeBytes: VOLUME_BYTES }).volumeId;
+    }
     try {
       for (const c of commands) {
         if (c.op === 'write') {
@@ -88,6 +101,18 @@ export async function checkAgainstModel(run: ModelRun): Promise<void> {
       }
       const between = await fixture.engine.read(volume, WINDOW, CHUNK);
       if (!between.equals(Buffer.alloc(CHUNK))) throw new Error('never-written space does not read as zeros');
+      // The store's copy, chunk by chunk through the catalog's map, is the model too (a stored volume reads
+      // its disk, so this is what proves its uploads).
+      const map = fixture.catalog.chunkMap(volume);
+      const store = await openStore();
+      for (const [offset, buf] of model) {
+        for (let at = 0; at < buf.length; at += CHUNK) {
+          const hash = map.get((offset + at) / CHUNK);
+          const stored = hash ? await readChunkObject(store, hash) : Buffer.alloc(CHUNK);
+          if (!stored.equals(buf.subarray(at, at + CHUNK))) throw new Error(`the store's chunk at ${offset + at} differs from the model`);
+        }
+      }
+      await store.close();
     } finally {
       await fixture.close();
     }
