@@ -1,17 +1,26 @@
 // A writer that the crash test kills with SIGKILL: it opens the volume engine on the test's files, writes slots
 // from four concurrent workers and prints "start SLOT SEED" before and "ack SLOT SEED" after each write.
+import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalObjectStore } from '../../../src/storage/backends/local-store.js';
 import { CRASH_GEOMETRY, slotRange } from './crash-geometry.js';
 import { openEngine, pattern } from './engine-fixture.js';
 
-const [dir = '', roundText = '0'] = process.argv.slice(2);
+const [dir = '', roundText = '0', type = 'cached'] = process.argv.slice(2);
 const round = Number(roundText);
 const fixture = await openEngine({
   dir, openStore: async () => new LocalObjectStore({ dir: path.join(dir, 'objects') }), ...CRASH_GEOMETRY,
 });
 const engine = fixture.engine;
-const volume = engine.list()[0]?.volumeId ?? engine.create({ name: 'crash', sizeBytes: 2 ** 30 }).volumeId;
+async function createVolume(): Promise<string> {
+  if (type === 'cached') return engine.create({ name: 'crash', sizeBytes: 2 ** 30 }).volumeId;
+  const diskPath = path.join(dir, 'volume-disk');
+  await writeFile(diskPath, '');
+  await truncate(diskPath, 2 ** 30);
+  return (await engine.createStored({ name: 'crash', diskPath })).volumeId;
+}
+
+const volume = engine.list()[0]?.volumeId ?? await createVolume();
 process.stdout.write('ready\n');
 
 async function worker(w: number): Promise<void> {
