@@ -118,13 +118,18 @@ export class VolumeEngine {
     return engine;
   }
 
-  private async load(record: VolumeRecord): Promise<Volume> {
+  /** Takes a volume of the catalog into service: its map, its disk, and a bootstrap it has yet to finish. */
+  private async load(record: VolumeRecord): Promise<void> {
+    const disk = record.diskPath ? await StoredDisk.open(record.diskPath, this.chunkSize) : undefined;
+    const volume = this.track(record, disk);
+    if (record.status === 'BOOTSTRAPPING') this.bootstrap(volume);
+  }
+
+  private track(record: VolumeRecord, disk?: StoredDisk): Volume {
     const volume: Volume = {
       record, map: this.o.catalog.chunkMap(record.volumeId), dirty: new Map(), uploading: new Set(), failures: new Map(),
-      users: 0, hits: 0, misses: 0, deleted: false,
+      users: 0, hits: 0, misses: 0, deleted: false, ...(disk ? { disk } : {}),
     };
-    if (record.diskPath) volume.disk = await StoredDisk.open(record.diskPath, this.chunkSize);
-    if (record.status === 'BOOTSTRAPPING') this.bootstrap(volume);
     this.volumes.set(record.volumeId, volume);
     return volume;
   }
@@ -150,10 +155,7 @@ export class VolumeEngine {
       createdAt: new Date().toISOString(), chunkSize: this.chunkSize, lastUploadAt: null, diskPath: null,
     };
     this.o.catalog.addVolume(record);
-    const volume: Volume = {
-      record, map: new Map(), dirty: new Map(), uploading: new Set(), failures: new Map(), users: 0, hits: 0, misses: 0, deleted: false,
-    };
-    this.volumes.set(volumeId, volume);
+    this.track(record);
     this.o.log.info({ volumeId, name, sizeBytes: record.sizeBytes }, 'volume created');
     return record;
   }
