@@ -186,7 +186,7 @@ export class GlacierVaultArchive implements Archive {
       throw backendErrorFromSdk(err, {
         endpoint: this.endpoint,
         container: `vault "${this.vault}"`,
-        doing: subject === undefined ? doing : `${doing} ${subject}`,
+        doing,
         subject,
         notFound,
       });

@@ -247,7 +247,7 @@ export class S3ObjectStore implements ObjectStore {
     return backendErrorFromSdk(err, {
       endpoint: this.endpoint,
       container: `bucket "${this.bucket}"`,
-      doing: subject === undefined ? doing : `${doing} ${subject}`,
+      doing,
       subject,
       notFound,
     });

@@ -11,7 +11,7 @@ export interface SdkCallContext {
   endpoint: string;
   /** The bucket or vault, e.g. 'bucket "backups"'. */
   container: string;
-  /** What was being done, e.g. 'reading object "a/b"'. */
+  /** What was being done, e.g. 'reading'; the subject, when there is one, is named after it. */
   doing: string;
   /** The object or archive the call is about, e.g. 'object "a/b"'. */
   subject?: string;
@@ -67,6 +67,7 @@ export function backendErrorFromSdk(thrown: unknown, ctx: SdkCallContext): SgwEr
   const name = err.name ?? 'Error';
   const status = err.$metadata?.httpStatusCode;
   const subject = ctx.subject ?? 'the object';
+  ctx = { ...ctx, doing: ctx.subject === undefined ? ctx.doing : `${ctx.doing} ${ctx.subject}` };
   const fail = (code: ErrorCode, message: string) => new BackendError(code, message, { cause: thrown });
 
   const network = networkCode(err);
