@@ -108,6 +108,16 @@ export class Catalog {
     }
   }
 
+  /** A stored volume goes PASS THROUGH: its records up to `seq` are on its disk and are not replayed. */
+  enterPassThrough(volumeId: string, seq: number): void {
+    this.db.prepare("UPDATE volumes SET status = 'PASS THROUGH', pass_through_seq = ? WHERE volume_id = ?").run(seq, volumeId);
+  }
+
+  passThroughSeq(volumeId: string): number {
+    const row = this.db.prepare('SELECT pass_through_seq AS seq FROM volumes WHERE volume_id = ?').get(volumeId) as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
   setVolumeStatus(volumeId: string, status: string): void {
     this.db.prepare('UPDATE volumes SET status = ? WHERE volume_id = ?').run(status, volumeId);
   }

@@ -82,4 +82,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE volumes ADD COLUMN disk_path TEXT;
   `,
+  // 4: a stored volume that went PASS THROUGH has its upload-buffer records up to this seq on its disk already;
+  // replaying them after a restart would put older data over newer.
+  `
+  ALTER TABLE volumes ADD COLUMN pass_through_seq INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

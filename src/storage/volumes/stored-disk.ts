@@ -65,8 +65,9 @@ export class StoredDisk {
   }
 
   async write(offset: number, data: Buffer): Promise<void> {
-    this.unsynced = true;
     await this.handle.write(data, 0, data.length, offset);
+    // Only once the write is done: a sync that began while it was in flight need not cover it.
+    this.unsynced = true;
   }
 
   /** Makes every write completed so far durable. */

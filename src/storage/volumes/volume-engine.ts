@@ -14,7 +14,7 @@ import { StoredDisk } from './stored-disk.js';
 import { checkNewVolume } from './volume-limits.js';
 
 /**
- * The block engine behind cached volumes. It owns the store, upload buffer and cache it is opened on. The object store is primary; a volume is a sparse map chunk index ->
+ * The block engine behind cached and stored volumes. It owns the store, upload buffer and cache it is opened on. The object store is primary; a volume is a sparse map chunk index ->
  * content hash. Every write is appended to the upload buffer (fsync'd, group-committed) and applied to the cache
  * before it is acknowledged; the uploader then turns dirty chunks into content-addressed objects, commits the map
  * in the catalog, and only then lets the upload buffer reclaim the records. After a crash the records still in
@@ -67,6 +67,21 @@ interface Volume {
   deleted: boolean;
   /** A stored volume's local disk; a cached volume keeps its data in the cache and the store. */
   disk?: StoredDisk;
+  /** Upload-buffer records of this volume up to this seq are on its disk already: replay skips them. */
+  passThroughSeq: number;
+  /** Set from the moment a stored volume starts going PASS THROUGH; resolves once that is durable. */
+  passThrough?: Promise<void>;
+  /** Writes of a stored volume that go through the upload buffer and have not finished yet. */
+  journaled: number;
+}
+
+/** The part of an I/O that falls in one chunk: its range within the chunk and its place in the I/O. */
+interface Piece {
+  index: number;
+  start: number;
+  end: number;
+  at: number;
+  whole: boolean;
 }
 
 type Op = { kind: 'data'; offset: number; length: number; data: Buffer } | { kind: 'zero'; offset: number; length: number };
@@ -81,6 +96,8 @@ export class VolumeEngine {
   private readonly appending = new Set<{ lowerBound: number }>();
   private readonly unapplied = new Set<number>();
   private reservedSlots = 0;
+  /** Stands in for a record's seq in writes that bypass the upload buffer: unique, and below every real seq. */
+  private throughSeq = 0;
   private draining = 0;
   private replaying = true;
   private closed = false;
@@ -99,7 +116,7 @@ export class VolumeEngine {
     engine.startUploader();
     for await (const rec of options.journal.replay()) {
       const volume = engine.volumes.get(rec.stream);
-      if (!volume) continue;
+      if (!volume || rec.seq <= volume.passThroughSeq) continue;
       const op: Op = rec.kind === 'data' && rec.data
         ? { kind: 'data', offset: rec.offset, length: rec.length, data: rec.data }
         : { kind: 'zero', offset: rec.offset, length: rec.length };
@@ -118,17 +135,23 @@ export class VolumeEngine {
     return engine;
   }
 
-  /** Takes a volume of the catalog into service: its map, its disk, and a bootstrap it has yet to finish. */
+  /**
+   * Takes a volume of the catalog into service: its map, its disk, and a bootstrap it has yet to finish. Which
+   * chunks changed during PASS THROUGH was known only in memory, so after a restart the whole disk is uploaded
+   * again (chunks the store already has cost only a hash).
+   */
   private async load(record: VolumeRecord): Promise<void> {
     const disk = record.diskPath ? await StoredDisk.open(record.diskPath, this.chunkSize) : undefined;
     const volume = this.track(record, disk);
-    if (record.status === 'BOOTSTRAPPING') this.bootstrap(volume);
+    if (record.status === 'PASS THROUGH') this.setStatus(volume, 'BOOTSTRAPPING');
+    if (volume.record.status === 'BOOTSTRAPPING') this.bootstrap(volume);
   }
 
   private track(record: VolumeRecord, disk?: StoredDisk): Volume {
     const volume: Volume = {
       record, map: this.o.catalog.chunkMap(record.volumeId), dirty: new Map(), uploading: new Set(), failures: new Map(),
       users: 0, hits: 0, misses: 0, deleted: false, ...(disk ? { disk } : {}),
+      passThroughSeq: this.o.catalog.passThroughSeq(record.volumeId), journaled: 0,
     };
     this.volumes.set(record.volumeId, volume);
     return volume;
@@ -291,9 +314,15 @@ export class VolumeEngine {
     this.checkRange(v, op.offset, op.length);
     if (op.length === 0) return;
     const pieces = this.piecesOf(v, op);
+    if (v.disk) await this.modifyStored(v, op, pieces);
+    else await this.modifyCached(v, op, pieces);
+    this.progress.emit('dirty');
+  }
+
+  private async modifyCached(v: Volume, op: Op, pieces: Piece[]): Promise<void> {
     // Room is reserved before the chunks are locked: a writer waiting for room must not hold chunks the
     // uploader needs in order to make that room.
-    const needSlots = v.disk ? 0 : pieces.filter((p) => !(op.kind === 'zero' && p.whole) && !this.o.cache.isDirty(this.key(v, p.index))).length;
+    const needSlots = pieces.filter((p) => !(op.kind === 'zero' && p.whole) && !this.o.cache.isDirty(this.key(v, p.index))).length;
     const unreserve = await this.admit(needSlots, op.kind === 'data' ? op.length : 0);
     try {
       const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
@@ -310,7 +339,76 @@ export class VolumeEngine {
     } finally {
       unreserve();
     }
-    this.progress.emit('dirty');
+  }
+
+  /**
+   * A stored volume's disk holds all of its data, so a full upload buffer never makes its writers wait: the
+   * volume goes PASS THROUGH, as in AWS. Writes then reach the disk alone, synced before they are acknowledged,
+   * and their chunks are uploaded from the disk; once half the buffer is free again, writes go through it again.
+   */
+  private async modifyStored(v: Volume, op: Op, pieces: Piece[]): Promise<void> {
+    this.leavePassThroughIfRoom(v);
+    if (!v.passThrough && !this.o.journal.fits(op.kind === 'data' ? op.length : 0)) this.enterPassThrough(v);
+    if (!v.passThrough) {
+      v.journaled++;
+      try {
+        const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
+        try {
+          const seq = await this.appendOnce(v, op).catch((err: unknown) => {
+            if (err instanceof SgwError && err.code === 'SGW_UPLOAD_BUFFER_FULL') return undefined;
+            throw err;
+          });
+          if (seq !== undefined) {
+            try {
+              await this.apply(v, seq, op, pieces);
+            } finally {
+              this.unapplied.delete(seq);
+            }
+            return;
+          }
+        } finally {
+          unlock();
+        }
+      } finally {
+        v.journaled--;
+        this.progress.emit('progress');
+      }
+      // Concurrent writers filled the buffer after the check above.
+      this.enterPassThrough(v);
+    }
+    await v.passThrough;
+    const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
+    try {
+      await this.apply(v, --this.throughSeq, op, pieces);
+      await v.disk?.sync();
+    } finally {
+      unlock();
+    }
+  }
+
+  /**
+   * Once the volume's writes still in the upload buffer are on its disk, records up to the buffer's head are
+   * marked as not to be replayed: a write that bypasses the buffer must never be overwritten by an older record.
+   */
+  private enterPassThrough(v: Volume): void {
+    if (v.passThrough) return;
+    v.passThrough = (async () => {
+      while (v.journaled > 0) await this.nextProgress(20);
+      await v.disk?.sync();
+      this.o.catalog.enterPassThrough(v.record.volumeId, this.o.journal.headSeq);
+      v.record = { ...v.record, status: 'PASS THROUGH' };
+      this.o.log.warn({ volumeId: v.record.volumeId }, 'upload buffer full: volume is PASS THROUGH until it has room');
+    })();
+    v.passThrough.catch(() => {
+      v.passThrough = undefined;
+    });
+  }
+
+  /** Back to the upload buffer; the chunks written meanwhile are uploaded from the disk (BOOTSTRAPPING). */
+  private leavePassThroughIfRoom(v: Volume): void {
+    if (v.record.status !== 'PASS THROUGH' || this.o.journal.usedBytes * 2 > this.o.journal.capacityBytes) return;
+    v.passThrough = undefined;
+    this.setStatus(v, v.dirty.size === 0 ? 'AVAILABLE' : 'BOOTSTRAPPING');
   }
 
   /** Waits for room in the upload buffer and for cache slots the write will pin, so neither overflows. */
@@ -371,11 +469,12 @@ export class VolumeEngine {
    * Applies one durable record to the cache and the dirty set; used for new writes and for replay alike. The
    * caller holds the locks of the pieces' chunks.
    */
-  private async apply(v: Volume, seq: number, op: Op, pieces: ReturnType<VolumeEngine['pieces']>): Promise<void> {
+  private async apply(v: Volume, seq: number, op: Op, pieces: Piece[]): Promise<void> {
     for (const p of pieces) {
       const key = this.key(v, p.index);
       const before = v.dirty.get(p.index);
-      const firstSeq = Math.min(before?.firstSeq ?? seq, seq);
+      // A write that bypassed the upload buffer (seq <= 0) holds no record back.
+      const firstSeq = seq > 0 ? Math.min(before?.firstSeq ?? seq, seq) : before?.firstSeq ?? Infinity;
       if (op.kind === 'zero' && !this.mayHoldData(v, p.index)) continue;
       if (v.disk) {
         const bytes = op.kind === 'data' ? op.data.subarray(p.at, p.at + p.end - p.start) : Buffer.alloc(p.end - p.start);
@@ -519,7 +618,7 @@ export class VolumeEngine {
           v.dirty.delete(index);
           if (!dirty.zeroed && !v.disk) this.o.cache.markClean(key);
           if (v.dirty.size === 0 && v.record.status === 'BOOTSTRAPPING') this.setStatus(v, 'AVAILABLE');
-        } else if (dirty) {
+        } else if (dirty && snapshot.lastSeq > 0) {
           // Records up to the snapshot are in the store now; a later one may still be needed.
           dirty.firstSeq = snapshot.lastSeq + 1;
         }
@@ -528,6 +627,7 @@ export class VolumeEngine {
       }
       v.failures.delete(index);
       await this.releaseJournal();
+      this.leavePassThroughIfRoom(v);
     } catch (err) {
       const attempts = (v.failures.get(index)?.attempts ?? 0) + 1;
       const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempts);
@@ -648,7 +748,7 @@ export class VolumeEngine {
    * The chunk pieces an operation touches. An unmap skips whole chunks that already read as zeros, so unmapping
    * a 32 TiB volume costs what the volume holds, not what it could hold.
    */
-  private piecesOf(v: Volume, op: Op): ReturnType<VolumeEngine['pieces']> {
+  private piecesOf(v: Volume, op: Op): Piece[] {
     const size = this.chunkSize;
     const wholeChunks = Math.floor(op.length / size);
     if (op.kind === 'data' || wholeChunks <= v.map.size + v.dirty.size) return this.pieces(op.offset, op.length);
@@ -664,7 +764,7 @@ export class VolumeEngine {
   }
 
   /** The parts of [offset, offset+length) in each chunk: its index, range within the chunk, and place in the I/O. */
-  private pieces(offset: number, length: number): Array<{ index: number; start: number; end: number; at: number; whole: boolean }> {
+  private pieces(offset: number, length: number): Piece[] {
     const out = [];
     const size = this.chunkSize;
     for (let pos = offset; pos < offset + length;) {

@@ -2,15 +2,14 @@
 // from four concurrent workers and prints "start SLOT SEED" before and "ack SLOT SEED" after each write.
 import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LocalObjectStore } from '../../../src/storage/backends/local-store.js';
-import { CRASH_GEOMETRY, slotRange } from './crash-geometry.js';
+import { crashEngineOptions, slotRange, type CrashVolume } from './crash-geometry.js';
 import { openEngine, pattern } from './engine-fixture.js';
 
-const [dir = '', roundText = '0', type = 'cached'] = process.argv.slice(2);
+const [dir = '', roundText = '0', typeText = 'cached'] = process.argv.slice(2);
 const round = Number(roundText);
-const fixture = await openEngine({
-  dir, openStore: async () => new LocalObjectStore({ dir: path.join(dir, 'objects') }), ...CRASH_GEOMETRY,
-});
+const type = typeText as CrashVolume;
+if (type === 'pass-through') await writeFile(path.join(dir, 'outage'), '');
+const fixture = await openEngine(crashEngineOptions(dir, type));
 const engine = fixture.engine;
 async function createVolume(): Promise<string> {
   if (type === 'cached') return engine.create({ name: 'crash', sizeBytes: 2 ** 30 }).volumeId;

@@ -64,3 +64,50 @@ t.test('a refused stored volume leaves its disk untouched; an accepted one witho
   t.ok((await fixture.engine.read(volume.volumeId, 0, CHUNK)).equals(Buffer.alloc(CHUNK)), 'without preserve the disk reads as zeros');
   await t.rejects(fixture.engine.createStored({ name: 'again', diskPath: full }), { code: 'SGW_IN_USE' });
 });
+
+t.test('a full upload buffer sends a stored volume PASS THROUGH: no write waits or fails, none is lost', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sgw-pass-through-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // A file where the store's directory belongs: every upload fails until it is moved away.
+  const outage = path.join(dir, 'objects');
+  await writeFile(outage, '');
+  const openStore = async () => new LocalObjectStore({ dir: outage });
+  const options = { dir, openStore, chunkSize: CHUNK, bufferBytes: 2 ** 20, tuning: { admissionTimeoutMs: 200 } };
+  let fixture = await openEngine(options);
+  const diskPath = path.join(dir, 'disk');
+  await diskWith(diskPath, GiB, []);
+  const volume = (await fixture.engine.createStored({ name: 'through', diskPath })).volumeId;
+
+  // Chunk 0 is written through the buffer first, then again once the buffer is full: the later write must win,
+  // also after a restart replays the buffer.
+  await fixture.engine.write(volume, 0, pattern(1, CHUNK));
+  const expected = new Map<number, Buffer>([[0, pattern(1, CHUNK)]]);
+  for (let i = 1; i < 40; i++) {
+    await fixture.engine.write(volume, i * CHUNK, pattern(100 + i, CHUNK));
+    expected.set(i, pattern(100 + i, CHUNK));
+  }
+  t.equal(fixture.engine.describe(volume).status, 'PASS THROUGH', '40 chunks do not fit a 1 MiB buffer');
+  await fixture.engine.write(volume, 100, pattern(2, 5000));
+  pattern(2, 5000).copy(expected.get(0)!, 100);
+  const readAll = async () => {
+    for (const [i, data] of expected) t.ok((await fixture.engine.read(volume, i * CHUNK, CHUNK)).equals(data), `chunk ${i} reads back`);
+  };
+  await readAll();
+
+  await fixture.close();
+  fixture = await openEngine(options);
+  t.equal(fixture.engine.describe(volume).status, 'BOOTSTRAPPING', 'after a restart the whole disk is uploaded again');
+  await readAll();
+  await fixture.close();
+
+  await rm(outage);
+  fixture = await openEngine(options);
+  await fixture.engine.drained(120_000);
+  t.equal(fixture.engine.describe(volume).status, 'AVAILABLE', 'the store caught up');
+  const store = await openStore();
+  const map = fixture.catalog.chunkMap(volume);
+  t.same([...map.keys()].sort((a, b) => a - b), [...expected.keys()], 'every written chunk is in the store');
+  for (const [i, data] of expected) t.ok((await readChunkObject(store, map.get(i)!)).equals(data), `chunk ${i} in the store is the latest write`);
+  await store.close();
+  await fixture.close();
+});
