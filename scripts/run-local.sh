@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # Installs and builds sgw, starts sgwd on the embedded local object store (state in ./.state), activates the
-# gateway and shows it. Safe to run again: a running daemon is reused and activation is idempotent.
+# gateway, gives it an upload buffer and a cache, creates a cached volume and shows its iSCSI target. Safe to run
+# again: a running daemon, the disks and the volume are reused, and activation is idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SGW_STATE_DIR="$PWD/.state" SGW_SOCKET="$PWD/.state/sgw.sock"
+export SGW_STATE_DIR="$PWD/.state" SGW_SOCKET="$PWD/.state/sgw.sock" SGW_ISCSI_LISTEN="${SGW_ISCSI_LISTEN:-127.0.0.1:3260}"
+sgw() { node bin/sgw.js "$@"; }
 
 npm ci --no-audit --no-fund
 npm run build
-if ! node bin/sgw.js gateway info --json >/dev/null 2>&1; then
+if ! sgw gateway info --json >/dev/null 2>&1; then
   node bin/sgwd.js
 fi
-node bin/sgw.js activate --json >/dev/null
-node bin/sgw.js gateway info
+sgw activate --json >/dev/null
+mkdir -p .state/disks
+if [ "$(sgw disk list --json)" = "[]" ]; then
+  sgw disk add-upload-buffer "$PWD/.state/disks/upload-buffer" --size 1GiB --json >/dev/null
+  sgw disk add-cache "$PWD/.state/disks/cache" --size 2GiB --json >/dev/null
+fi
+sgw volume describe demo --json >/dev/null 2>&1 || sgw volume create demo --cached 10GiB --json >/dev/null
+sgw gateway info
+sgw volume describe demo
 echo
-echo "sgwd runs in the background (log: .state/sgwd.log). Try:"
+echo "sgwd runs in the background (log: .state/sgwd.log); the volume is an iSCSI disk at $SGW_ISCSI_LISTEN. Try:"
+echo "  iscsi-ls -s iscsi://$SGW_ISCSI_LISTEN          # (apt-get install libiscsi-bin)"
 echo "  SGW_SOCKET=$SGW_SOCKET node bin/sgw.js --help"
 echo "Stop it with: kill \$(cat .state/sgwd.pid)"

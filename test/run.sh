@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v fallocate >/dev/null || need_apt+=(util-linux)
+# Real iSCSI initiators: libiscsi's tools and conformance suite, and qemu's initiator.
+command -v iscsi-test-cu >/dev/null || need_apt+=(libiscsi-bin)
+command -v qemu-io >/dev/null || need_apt+=(qemu-utils)
+[ -e /usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so ] || need_apt+=(qemu-block-extra)
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -27,6 +27,7 @@ export function gatewayInfoView(info: GatewayInfo): View {
       ['Started', info.daemon.startedAt],
       ['State dir', info.daemon.stateDir],
       ['Socket', info.daemon.socket],
+      ['iSCSI portal', info.daemon.iscsiPortal],
     ]),
     fields('Holds', [
       ['Disks', info.counts.disks],

@@ -1,6 +1,6 @@
 import type { VolumeDetails } from '../rpc/api.js';
 import { formatSize } from '../sizes.js';
-import { fields, type View } from './view.js';
+import { fields, table, type View } from './view.js';
 
 export function volumeView(v: VolumeDetails): View {
   return [fields(`Volume ${v.name}`, [
@@ -15,5 +15,6 @@ export function volumeView(v: VolumeDetails): View {
     ['Upload backlog', formatSize(v.uploadBacklogBytes)],
     ['Last upload', v.lastUploadAt ?? 'never'],
     ['Created', v.createdAt],
-  ])];
+    ['Target', v.targetName],
+  ]), table(['INITIATOR', 'ADDRESS', 'LOGGED IN'], v.initiators.map((i) => [i.initiatorName, i.address, i.loggedInAt]), 'No initiators logged in.')];
 }

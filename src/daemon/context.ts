@@ -1,6 +1,8 @@
 import type { Catalog } from '../storage/catalog/catalog.js';
 import type { Logger } from './logger.js';
 import type { StorageEngines } from './storage-engines.js';
+import type { IscsiPortal } from './targets/iscsi/iscsi-portal.js';
+import type { VolumeTargets } from './volume-targets.js';
 
 /** What request handlers share: the catalog, the storage engines and where this daemon lives. */
 export interface DaemonContext {
@@ -10,4 +12,6 @@ export interface DaemonContext {
   startedAt: Date;
   log: Logger;
   engines: StorageEngines;
+  /** The iSCSI portal, the host it listens on, and the volumes' targets it serves. */
+  iscsi: { portal: IscsiPortal; host: string; targets: VolumeTargets };
 }

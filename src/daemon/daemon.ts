@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { SgwError } from '../errors.js';
 import { Catalog } from '../storage/catalog/catalog.js';
 import { VERSION } from '../version.js';
 import { createHandlers } from './api/handlers.js';
@@ -8,10 +9,24 @@ import type { DaemonContext } from './context.js';
 import type { Logger } from './logger.js';
 import { StorageEngines } from './storage-engines.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
+import { IscsiPortal } from './targets/iscsi/iscsi-portal.js';
+import { VolumeTargets } from './volume-targets.js';
+
+async function listenIscsi(at: { host: string; port: number }, directory: VolumeTargets, log: Logger): Promise<IscsiPortal> {
+  try {
+    return await IscsiPortal.listen({ ...at, directory, log: log.child({ target: 'iscsi' }) });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EADDRINUSE') {
+      throw new SgwError('SGW_DAEMON_START_FAILED', `the iSCSI port ${at.host}:${at.port} is in use by another program; stop it or start sgwd with --iscsi-listen HOST:PORT`);
+    }
+    throw err;
+  }
+}
 
 export interface DaemonOptions {
   stateDir: string;
   socketPath: string;
+  iscsiListen: { host: string; port: number };
   log: Logger;
 }
 
@@ -21,25 +36,30 @@ export class Daemon {
     private readonly lock: StateLock,
     private readonly catalog: Catalog,
     private readonly engines: StorageEngines,
+    private readonly portal: IscsiPortal,
     private readonly control: ControlServer,
     private readonly log: Logger,
   ) {}
 
-  static async start({ stateDir, socketPath, log }: DaemonOptions): Promise<Daemon> {
+  static async start({ stateDir, socketPath, iscsiListen, log }: DaemonOptions): Promise<Daemon> {
     await mkdir(stateDir, { recursive: true, mode: 0o750 });
     const lock = await acquireStateLock(stateDir);
     let catalog: Catalog | undefined;
     let engines: StorageEngines | undefined;
+    let portal: IscsiPortal | undefined;
     try {
       catalog = Catalog.open(path.join(stateDir, 'catalog.db'));
       engines = new StorageEngines(catalog, stateDir, log);
       await engines.start();
-      const ctx: DaemonContext = { catalog, stateDir, socketPath, startedAt: new Date(), log, engines };
+      const targets = new VolumeTargets(catalog, engines);
+      portal = await listenIscsi(iscsiListen, targets, log);
+      const ctx: DaemonContext = { catalog, stateDir, socketPath, startedAt: new Date(), log, engines, iscsi: { portal, host: iscsiListen.host, targets } };
       const control = new ControlServer(createHandlers(ctx), log);
       await control.listen(socketPath);
-      log.info({ version: VERSION, stateDir, socket: socketPath, pid: process.pid }, 'sgwd ready');
-      return new Daemon(lock, catalog, engines, control, log);
+      log.info({ version: VERSION, stateDir, socket: socketPath, iscsiPort: portal.port, pid: process.pid }, 'sgwd ready');
+      return new Daemon(lock, catalog, engines, portal, control, log);
     } catch (err) {
+      await portal?.close();
       await engines?.close();
       catalog?.close();
       await lock.release();
@@ -51,6 +71,7 @@ export class Daemon {
   async stop(): Promise<void> {
     this.log.info('sgwd stopping');
     await this.control.close();
+    await this.portal.close();
     await this.engines.close();
     this.catalog.close();
     await this.lock.release();

@@ -2,19 +2,22 @@ import { spawn } from 'node:child_process';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SgwError, asSgwError } from '../errors.js';
+import { SgwError, UsageError, asSgwError } from '../errors.js';
 import { defaultSocketPath, defaultStateDir } from '../paths.js';
 import { VERSION } from '../version.js';
 import { Daemon } from './daemon.js';
 import { createLogger } from './logger.js';
 
-const HELP = `Usage: sgwd [--foreground] [--state-dir DIR] [--socket PATH]
+const DEFAULT_ISCSI_LISTEN = '0.0.0.0:3260';
+
+const HELP = `Usage: sgwd [--foreground] [--state-dir DIR] [--socket PATH] [--iscsi-listen HOST:PORT]
 
 The sgw storage gateway daemon. The sgw command drives it over its control socket.
 
   --foreground       stay attached and log JSON to stdout (systemd runs it this way)   env SGW_FOREGROUND=1
   --state-dir DIR    catalog, local object store and lock (default ${defaultStateDir()})   env SGW_STATE_DIR
   --socket PATH      control socket (default ${defaultSocketPath()})   env SGW_SOCKET
+  --iscsi-listen HOST:PORT   the iSCSI portal (default ${DEFAULT_ISCSI_LISTEN})   env SGW_ISCSI_LISTEN
   --version, --help
 `;
 
@@ -22,6 +25,19 @@ interface Options {
   foreground: boolean;
   stateDir: string;
   socketPath: string;
+  iscsiListen: { host: string; port: number };
+}
+
+/** HOST:PORT, [IPv6]:PORT or a bare PORT (all addresses). */
+function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]:|([^:]+):)?(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) throw new UsageError(`--iscsi-listen "${text}" is not HOST:PORT (e.g. 0.0.0.0:3260)`);
+  return { host: match[1] ?? match[2] ?? '0.0.0.0', port };
+}
+
+function formatListen({ host, port }: { host: string; port: number }): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function parseOptions(argv: string[]): Options | 'help' | 'version' {
@@ -31,6 +47,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
       foreground: { type: 'boolean' },
       'state-dir': { type: 'string' },
       socket: { type: 'string' },
+      'iscsi-listen': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -46,12 +63,15 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
     foreground: values.foreground ?? ['1', 'true', 'yes'].includes(process.env.SGW_FOREGROUND ?? ''),
     stateDir: defaultStateDir(env),
     socketPath: defaultSocketPath(env),
+    iscsiListen: parseListen(values['iscsi-listen'] ?? process.env.SGW_ISCSI_LISTEN ?? DEFAULT_ISCSI_LISTEN),
   };
 }
 
 async function runForeground(options: Options): Promise<void> {
   const log = createLogger();
-  const daemon = await Daemon.start({ stateDir: options.stateDir, socketPath: options.socketPath, log });
+  const daemon = await Daemon.start({
+    stateDir: options.stateDir, socketPath: options.socketPath, iscsiListen: options.iscsiListen, log,
+  });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -75,7 +95,9 @@ async function runDetached(options: Options): Promise<void> {
   const logPath = path.join(options.stateDir, 'sgwd.log');
   const logFile = await open(logPath, 'a', 0o640);
   const logStart = (await logFile.stat()).size;
-  const child = spawn(process.execPath, [process.argv[1] ?? '', '--foreground', '--state-dir', options.stateDir, '--socket', options.socketPath], {
+  const child = spawn(process.execPath, [
+    process.argv[1] ?? '', '--foreground', '--state-dir', options.stateDir, '--socket', options.socketPath, '--iscsi-listen', formatListen(options.iscsiListen),
+  ], {
     detached: true,
     stdio: ['ignore', logFile.fd, logFile.fd],
   });

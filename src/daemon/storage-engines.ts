@@ -12,6 +12,7 @@ import type { Logger } from './logger.js';
  */
 export class StorageEngines {
   private volumeEngine: Promise<VolumeEngine> | undefined;
+  private opened: VolumeEngine | undefined;
 
   constructor(private readonly catalog: Catalog, private readonly stateDir: string, private readonly log: Logger) {}
 
@@ -19,12 +20,17 @@ export class StorageEngines {
     return this.volumeEngine !== undefined;
   }
 
+  /** The volume engine once it is open; protocol targets serve volumes only from then on. */
+  get openedVolumes(): VolumeEngine | undefined {
+    return this.opened;
+  }
+
   async start(): Promise<void> {
     if (this.catalog.volumeRecords().length > 0) await this.volumes();
   }
 
   volumes(): Promise<VolumeEngine> {
-    this.volumeEngine ??= this.openVolumes().catch((err: unknown) => {
+    this.volumeEngine ??= this.openVolumes().then((engine) => (this.opened = engine), (err: unknown) => {
       this.volumeEngine = undefined;
       throw err;
     });
@@ -34,6 +40,7 @@ export class StorageEngines {
   async close(): Promise<void> {
     const engine = await this.volumeEngine?.catch(() => undefined);
     this.volumeEngine = undefined;
+    this.opened = undefined;
     await engine?.close();
   }
 

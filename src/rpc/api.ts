@@ -20,6 +20,8 @@ export interface DaemonStatus {
   startedAt: string;
   stateDir: string;
   socket: string;
+  /** Where the iSCSI portal listens, HOST:PORT. */
+  iscsiPortal: string;
 }
 
 export interface GatewayInfo {
@@ -83,6 +85,30 @@ export interface VolumeDetails extends VolumeSummary {
   dirtyBytes: number;
   cacheHitPercent: number | null;
   uploadBacklogBytes: number;
+  /** The iSCSI target initiators log in to. */
+  targetName: string;
+  initiators: VolumeInitiator[];
+}
+
+/** An initiator logged in to a volume's target. */
+export interface VolumeInitiator {
+  initiatorName: string;
+  address: string;
+  loggedInAt: string;
+}
+
+export interface ChapEntry {
+  volume: string;
+  initiatorName: string;
+  /** Whether the target also proves itself to the initiator. */
+  mutual: boolean;
+}
+
+export interface SetChapParams {
+  volume: string;
+  initiatorName: string;
+  secret: string;
+  targetSecret?: string;
 }
 
 export type CreateVolumeParams =
@@ -127,6 +153,9 @@ export interface Api {
   'volume.create': { params: CreateVolumeParams; result: VolumeDetails };
   'volume.describe': { params: { volume: string }; result: VolumeDetails };
   'volume.delete': { params: { volume: string; force?: boolean }; result: { deleted: string } };
+  'volume.chap.set': { params: SetChapParams; result: ChapEntry };
+  'volume.chap.list': { params: { volume?: string }; result: ChapEntry[] };
+  'volume.chap.delete': { params: { volume: string; initiatorName: string }; result: { deleted: ChapEntry } };
   'share.list': { params: NoParams; result: ShareSummary[] };
   'snapshot.list': { params: NoParams; result: SnapshotSummary[] };
   'tape.list': { params: NoParams; result: TapeSummary[] };

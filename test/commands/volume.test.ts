@@ -2,6 +2,7 @@ import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
 import { TestDaemon } from '../harness/daemon.js';
+import { startVolumeGateway } from '../harness/volume-gateway.js';
 
 interface Volume { volumeId: string; name: string; sizeBytes: number; status: string; type: string; bytesUsed: number }
 
@@ -18,18 +19,8 @@ t.test('volumes need an upload buffer and a cache first', async (t) => {
   t.same(await d.sgwJson('volume', 'list'), []);
 });
 
-/** A daemon with an activated gateway, an upload buffer and a cache: ready for volumes. */
-async function readyDaemon(t: Parameters<typeof TestDaemon.start>[0]): Promise<{ d: TestDaemon; dir: string }> {
-  const d = await TestDaemon.start(t);
-  const dir = path.dirname(d.stateDir);
-  await d.sgwJson('activate');
-  await d.sgwJson('disk', 'add-upload-buffer', path.join(dir, 'buffer'), '--size', '64MiB');
-  await d.sgwJson('disk', 'add-cache', path.join(dir, 'cache'), '--size', '128MiB');
-  return { d, dir };
-}
-
 t.test('create, list, describe and delete cached volumes; they survive a restart', async (t) => {
-  const { d, dir } = await readyDaemon(t);
+  const { d, dir } = await startVolumeGateway(t);
 
   const unnamed = await d.sgwJson<Volume>('volume', 'create', '--cached', '500GiB');
   t.match(unnamed, { type: 'cached', status: 'AVAILABLE', sizeBytes: 500 * 2 ** 30, bytesUsed: 0 });
@@ -64,7 +55,7 @@ t.test('create, list, describe and delete cached volumes; they survive a restart
 });
 
 t.test('stored volumes on a local disk', async (t) => {
-  const { d, dir } = await readyDaemon(t);
+  const { d, dir } = await startVolumeGateway(t);
   const diskPath = path.join(dir, 'stored-disk');
   await truncate(diskPath, 2 * 2 ** 30).catch(async () => {
     await writeFile(diskPath, '');

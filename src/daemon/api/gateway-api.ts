@@ -41,6 +41,7 @@ export function gatewayHandlers(ctx: DaemonContext) {
           startedAt: ctx.startedAt.toISOString(),
           stateDir: ctx.stateDir,
           socket: ctx.socketPath,
+          iscsiPortal: `${ctx.iscsi.host.includes(':') ? `[${ctx.iscsi.host}]` : ctx.iscsi.host}:${ctx.iscsi.portal.port}`,
         },
         counts: ctx.catalog.counts(),
       };

@@ -1,5 +1,6 @@
 import type { Method, Params, Result } from '../../rpc/api.js';
 import type { DaemonContext } from '../context.js';
+import { chapHandlers } from './chap-api.js';
 import { diskHandlers } from './disk-api.js';
 import { gatewayHandlers } from './gateway-api.js';
 import { inventoryHandlers } from './inventory-api.js';
@@ -9,5 +10,5 @@ type Handlers = { [M in Method]: (params: Params<M> | unknown) => Result<M> | Pr
 
 /** Every method of the control API; the type makes a method missing from here a compile error. */
 export function createHandlers(ctx: DaemonContext): Handlers {
-  return { ...gatewayHandlers(ctx), ...diskHandlers(ctx), ...inventoryHandlers(ctx), ...volumeHandlers(ctx) };
+  return { ...gatewayHandlers(ctx), ...diskHandlers(ctx), ...inventoryHandlers(ctx), ...volumeHandlers(ctx), ...chapHandlers(ctx) };
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { SgwError } from '../../errors.js';
 import type { VolumeDetails, VolumeSummary } from '../../rpc/api.js';
+import type { VolumeEngine } from '../../storage/volumes/volume-engine.js';
 import type { DaemonContext } from '../context.js';
 import { parseParams, withoutParams } from './params.js';
 
@@ -13,6 +15,15 @@ const volumeParam = z.object({ volume: z.string().min(1) }).strict();
 const deleteParams = volumeParam.extend({ force: z.boolean().optional() }).strict();
 
 export function volumeHandlers(ctx: DaemonContext) {
+  const { portal, targets } = ctx.iscsi;
+  /** The engine's view of the volume, with its target and the initiators logged in to it. */
+  const details = (engine: VolumeEngine, volume: string): VolumeDetails => {
+    const described = engine.describe(volume);
+    const targetName = targets.nameOf(described.name);
+    const initiators = portal.sessions().filter((s) => s.targetName === targetName)
+      .map((s) => ({ initiatorName: s.initiatorName, address: s.initiatorAddress, loggedInAt: s.loggedInAt }));
+    return { ...described, targetName, initiators };
+  };
   return {
     'volume.list': withoutParams((): VolumeSummary[] => ctx.catalog.volumeRecords().map(({ chunkSize: _c, lastUploadAt: _l, diskPath: _d, ...summary }) => summary)),
     'volume.create': async (params: unknown): Promise<VolumeDetails> => {
@@ -21,17 +32,21 @@ export function volumeHandlers(ctx: DaemonContext) {
       const created = request.type === 'cached'
         ? engine.create({ name: request.name, sizeBytes: request.sizeBytes })
         : await engine.createStored({ name: request.name, diskPath: request.diskPath, preserveExistingData: request.preserveExistingData });
-      return engine.describe(created.volumeId);
+      return details(engine, created.volumeId);
     },
     'volume.describe': async (params: unknown): Promise<VolumeDetails> => {
       const { volume } = parseParams(volumeParam, params);
-      return (await ctx.engines.volumes()).describe(volume);
+      return details(await ctx.engines.volumes(), volume);
     },
     'volume.delete': async (params: unknown) => {
       const { volume, force } = parseParams(deleteParams, params);
       const engine = await ctx.engines.volumes();
-      const { volumeId } = engine.describe(volume);
-      await engine.delete(volumeId, force);
+      const { volumeId, name, targetName, initiators } = details(engine, volume);
+      if (initiators.length > 0 && !force) {
+        throw new SgwError('SGW_IN_USE', `volume ${name} is in use by ${initiators.map((i) => i.initiatorName).join(', ')}; log them out or add --force`);
+      }
+      await engine.delete(volumeId);
+      portal.dropTarget(targetName);
       return { deleted: volumeId };
     },
   };

@@ -118,6 +118,27 @@ export class Catalog {
     return row?.seq ?? 0;
   }
 
+  chapCredentials(volumeId: string): ChapCredential[] {
+    return (this.db.prepare('SELECT * FROM chap_credentials WHERE volume_id = ? ORDER BY initiator_name').all(volumeId) as Row[]).map((r) => ({
+      volumeId: String(r.volume_id), initiatorName: String(r.initiator_name), initiatorSecret: String(r.initiator_secret),
+      targetSecret: r.target_secret === null ? null : String(r.target_secret),
+    }));
+  }
+
+  /** Adds or replaces the secrets of one initiator of a volume's target. */
+  setChapCredential(c: ChapCredential): void {
+    this.db.prepare(`
+      INSERT INTO chap_credentials (volume_id, initiator_name, initiator_secret, target_secret)
+      VALUES (@volumeId, @initiatorName, @initiatorSecret, @targetSecret)
+      ON CONFLICT (volume_id, initiator_name) DO UPDATE SET initiator_secret = excluded.initiator_secret, target_secret = excluded.target_secret
+    `).run(c);
+  }
+
+  /** False when there was no such entry. */
+  deleteChapCredential(volumeId: string, initiatorName: string): boolean {
+    return this.db.prepare('DELETE FROM chap_credentials WHERE volume_id = ? AND initiator_name = ?').run(volumeId, initiatorName).changes > 0;
+  }
+
   setVolumeStatus(volumeId: string, status: string): void {
     this.db.prepare('UPDATE volumes SET status = ? WHERE volume_id = ?').run(status, volumeId);
   }
@@ -219,6 +240,14 @@ export class Catalog {
       disks: count('disks'), volumes: count('volumes'), shares: count('shares'), tapes: count('tapes'), snapshots: count('snapshots'),
     };
   }
+}
+
+export interface ChapCredential {
+  volumeId: string;
+  initiatorName: string;
+  initiatorSecret: string;
+  /** Set for mutual CHAP: the secret the target proves to the initiator. */
+  targetSecret: string | null;
 }
 
 export interface VolumeRecord extends VolumeSummary {

@@ -87,4 +87,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE volumes ADD COLUMN pass_through_seq INTEGER NOT NULL DEFAULT 0;
   `,
+  // 5: CHAP secrets per volume target and initiator, as AWS keeps them; a target with any entry requires CHAP.
+  `
+  CREATE TABLE chap_credentials (
+    volume_id TEXT NOT NULL REFERENCES volumes (volume_id) ON DELETE CASCADE,
+    initiator_name TEXT NOT NULL,
+    initiator_secret TEXT NOT NULL,
+    target_secret TEXT,
+    PRIMARY KEY (volume_id, initiator_name)
+  ) STRICT;
+  `,
 ];

@@ -61,7 +61,6 @@ interface Volume {
   dirty: Map<number, DirtyChunk>;
   uploading: Set<number>;
   failures: Map<number, { attempts: number; retryAt: number }>;
-  users: number;
   hits: number;
   misses: number;
   deleted: boolean;
@@ -150,7 +149,7 @@ export class VolumeEngine {
   private track(record: VolumeRecord, disk?: StoredDisk): Volume {
     const volume: Volume = {
       record, map: this.o.catalog.chunkMap(record.volumeId), dirty: new Map(), uploading: new Set(), failures: new Map(),
-      users: 0, hits: 0, misses: 0, deleted: false, ...(disk ? { disk } : {}),
+      hits: 0, misses: 0, deleted: false, ...(disk ? { disk } : {}),
       passThroughSeq: this.o.catalog.passThroughSeq(record.volumeId), journaled: 0,
     };
     this.volumes.set(record.volumeId, volume);
@@ -224,22 +223,9 @@ export class VolumeEngine {
     };
   }
 
-  /** Marks a volume as used by a protocol client, so delete refuses it; returns the release. */
-  attach(idOrName: string): () => void {
+  /** Deletes the volume whether or not clients use it: the protocol targets decide whether that may happen. */
+  async delete(idOrName: string): Promise<void> {
     const v = this.volume(idOrName);
-    v.users++;
-    let released = false;
-    return () => {
-      if (!released) v.users--;
-      released = true;
-    };
-  }
-
-  async delete(idOrName: string, force = false): Promise<void> {
-    const v = this.volume(idOrName);
-    if (v.users > 0 && !force) {
-      throw new SgwError('SGW_IN_USE', `volume ${v.record.name} is in use by ${v.users} client(s); disconnect them or add --force`);
-    }
     v.deleted = true;
     this.volumes.delete(v.record.volumeId);
     const keys = [...new Set([...v.dirty.keys(), ...v.map.keys()])].map((i) => this.key(v, i));
