@@ -12,9 +12,9 @@ import { acquireStateLock, type StateLock } from './state-lock.js';
 import { IscsiPortal } from './targets/iscsi/iscsi-portal.js';
 import { VolumeTargets } from './volume-targets.js';
 
-async function listenIscsi(at: { host: string; port: number }, directory: VolumeTargets, log: Logger): Promise<IscsiPortal> {
+async function listenIscsi(at: { host: string; port: number }, advertise: string | undefined, directory: VolumeTargets, log: Logger): Promise<IscsiPortal> {
   try {
-    return await IscsiPortal.listen({ ...at, directory, log: log.child({ target: 'iscsi' }) });
+    return await IscsiPortal.listen({ ...at, directory, log: log.child({ target: 'iscsi' }), ...(advertise ? { advertiseAddress: advertise } : {}) });
   } catch (err) {
     if ((err as { code?: string }).code === 'EADDRINUSE') {
       throw new SgwError('SGW_DAEMON_START_FAILED', `the iSCSI port ${at.host}:${at.port} is in use by another program; stop it or start sgwd with --iscsi-listen HOST:PORT`);
@@ -27,6 +27,8 @@ export interface DaemonOptions {
   stateDir: string;
   socketPath: string;
   iscsiListen: { host: string; port: number };
+  /** HOST:PORT that SendTargets names instead of the address a connection arrived on. */
+  iscsiAdvertise?: string;
   log: Logger;
 }
 
@@ -41,7 +43,7 @@ export class Daemon {
     private readonly log: Logger,
   ) {}
 
-  static async start({ stateDir, socketPath, iscsiListen, log }: DaemonOptions): Promise<Daemon> {
+  static async start({ stateDir, socketPath, iscsiListen, iscsiAdvertise, log }: DaemonOptions): Promise<Daemon> {
     await mkdir(stateDir, { recursive: true, mode: 0o750 });
     const lock = await acquireStateLock(stateDir);
     let catalog: Catalog | undefined;
@@ -52,7 +54,7 @@ export class Daemon {
       engines = new StorageEngines(catalog, stateDir, log);
       await engines.start();
       const targets = new VolumeTargets(catalog, engines);
-      portal = await listenIscsi(iscsiListen, targets, log);
+      portal = await listenIscsi(iscsiListen, iscsiAdvertise, targets, log);
       const ctx: DaemonContext = { catalog, stateDir, socketPath, startedAt: new Date(), log, engines, iscsi: { portal, host: iscsiListen.host, targets } };
       const control = new ControlServer(createHandlers(ctx), log);
       await control.listen(socketPath);

@@ -10,7 +10,7 @@ import { createLogger } from './logger.js';
 
 const DEFAULT_ISCSI_LISTEN = '0.0.0.0:3260';
 
-const HELP = `Usage: sgwd [--foreground] [--state-dir DIR] [--socket PATH] [--iscsi-listen HOST:PORT]
+const HELP = `Usage: sgwd [--foreground] [--state-dir DIR] [--socket PATH] [--iscsi-listen HOST:PORT] [--iscsi-advertise HOST:PORT]
 
 The sgw storage gateway daemon. The sgw command drives it over its control socket.
 
@@ -18,6 +18,8 @@ The sgw storage gateway daemon. The sgw command drives it over its control socke
   --state-dir DIR    catalog, local object store and lock (default ${defaultStateDir()})   env SGW_STATE_DIR
   --socket PATH      control socket (default ${defaultSocketPath()})   env SGW_SOCKET
   --iscsi-listen HOST:PORT   the iSCSI portal (default ${DEFAULT_ISCSI_LISTEN})   env SGW_ISCSI_LISTEN
+  --iscsi-advertise HOST:PORT   the portal address discovery tells initiators, when they reach sgwd through
+                     a forward or NAT (default: the address each connection arrived on)   env SGW_ISCSI_ADVERTISE
   --version, --help
 `;
 
@@ -26,17 +28,18 @@ interface Options {
   stateDir: string;
   socketPath: string;
   iscsiListen: { host: string; port: number };
+  iscsiAdvertise: { host: string; port: number } | undefined;
 }
 
 /** HOST:PORT, [IPv6]:PORT or a bare PORT (all addresses). */
-function parseListen(text: string): { host: string; port: number } {
+function parseAddress(flag: string, text: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]:|([^:]+):)?(\d{1,5})$/.exec(text);
   const port = Number(match?.[3]);
-  if (!match || port > 65535) throw new UsageError(`--iscsi-listen "${text}" is not HOST:PORT (e.g. 0.0.0.0:3260)`);
+  if (!match || port > 65535) throw new UsageError(`${flag} "${text}" is not HOST:PORT (e.g. 0.0.0.0:3260)`);
   return { host: match[1] ?? match[2] ?? '0.0.0.0', port };
 }
 
-function formatListen({ host, port }: { host: string; port: number }): string {
+function formatAddress({ host, port }: { host: string; port: number }): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
@@ -48,6 +51,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
       'state-dir': { type: 'string' },
       socket: { type: 'string' },
       'iscsi-listen': { type: 'string' },
+      'iscsi-advertise': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -57,20 +61,23 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
   if (values.help) return 'help';
   if (values.version) return 'version';
   const env = { ...process.env };
+  const advertise = values['iscsi-advertise'] ?? process.env.SGW_ISCSI_ADVERTISE;
   if (values['state-dir']) env.SGW_STATE_DIR = values['state-dir'];
   if (values.socket) env.SGW_SOCKET = values.socket;
   return {
     foreground: values.foreground ?? ['1', 'true', 'yes'].includes(process.env.SGW_FOREGROUND ?? ''),
     stateDir: defaultStateDir(env),
     socketPath: defaultSocketPath(env),
-    iscsiListen: parseListen(values['iscsi-listen'] ?? process.env.SGW_ISCSI_LISTEN ?? DEFAULT_ISCSI_LISTEN),
+    iscsiListen: parseAddress('--iscsi-listen', values['iscsi-listen'] ?? process.env.SGW_ISCSI_LISTEN ?? DEFAULT_ISCSI_LISTEN),
+    iscsiAdvertise: advertise ? parseAddress('--iscsi-advertise', advertise) : undefined,
   };
 }
 
 async function runForeground(options: Options): Promise<void> {
   const log = createLogger();
   const daemon = await Daemon.start({
-    stateDir: options.stateDir, socketPath: options.socketPath, iscsiListen: options.iscsiListen, log,
+    stateDir: options.stateDir, socketPath: options.socketPath, iscsiListen: options.iscsiListen,
+    ...(options.iscsiAdvertise ? { iscsiAdvertise: formatAddress(options.iscsiAdvertise) } : {}), log,
   });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -96,7 +103,8 @@ async function runDetached(options: Options): Promise<void> {
   const logFile = await open(logPath, 'a', 0o640);
   const logStart = (await logFile.stat()).size;
   const child = spawn(process.execPath, [
-    process.argv[1] ?? '', '--foreground', '--state-dir', options.stateDir, '--socket', options.socketPath, '--iscsi-listen', formatListen(options.iscsiListen),
+    process.argv[1] ?? '', '--foreground', '--state-dir', options.stateDir, '--socket', options.socketPath, '--iscsi-listen', formatAddress(options.iscsiListen),
+    ...(options.iscsiAdvertise ? ['--iscsi-advertise', formatAddress(options.iscsiAdvertise)] : []),
   ], {
     detached: true,
     stdio: ['ignore', logFile.fd, logFile.fd],

@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import net from 'node:net';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { SGWD, TestDaemon, runCommand } from '../harness/daemon.js';
@@ -18,6 +20,9 @@ function rawExchange(socketPath: string, payload: Buffer | string): Promise<stri
   });
 }
 
+// Every daemon a test starts listens for iSCSI on loopback only, on a free port.
+const LOOPBACK_ISCSI = ['--iscsi-listen', '127.0.0.1:0'];
+
 t.test('answers ping and version on a 0660 socket', async (t) => {
   const d = await TestDaemon.start(t);
   t.match(await d.client('ping', {}), { pong: true });
@@ -27,7 +32,7 @@ t.test('answers ping and version on a 0660 socket', async (t) => {
 
 t.test('refuses a second daemon on the same state dir, naming the first one', async (t) => {
   const d = await TestDaemon.start(t);
-  const second = await runCommand(SGWD, ['--foreground', '--state-dir', d.stateDir, '--socket', `${d.socket}.2`]);
+  const second = await runCommand(SGWD, ['--foreground', '--state-dir', d.stateDir, '--socket', `${d.socket}.2`, ...LOOPBACK_ISCSI]);
   t.equal(second.code, 1);
   t.match(second.stderr, new RegExp(`another sgwd \\(pid ${d.proc?.pid}\\) is already running`));
   t.same(await d.client('ping', {}), { pong: true, pid: d.proc?.pid }, 'the first daemon is unharmed');
@@ -35,7 +40,7 @@ t.test('refuses a second daemon on the same state dir, naming the first one', as
 
 t.test('refuses a socket another daemon answers on', async (t) => {
   const d = await TestDaemon.start(t);
-  const other = await runCommand(SGWD, ['--foreground', '--state-dir', `${d.stateDir}-other`, '--socket', d.socket]);
+  const other = await runCommand(SGWD, ['--foreground', '--state-dir', `${d.stateDir}-other`, '--socket', d.socket, ...LOOPBACK_ISCSI]);
   t.equal(other.code, 1);
   t.match(other.stderr, /another sgwd already answers at/);
 });
@@ -81,13 +86,13 @@ t.test('kill -9 loses nothing the catalog acknowledged', async (t) => {
 t.test('without --foreground it detaches and returns once the socket answers', async (t) => {
   const d = await TestDaemon.start(t);
   await d.stop('SIGTERM');
-  const started = await runCommand(SGWD, ['--state-dir', d.stateDir, '--socket', d.socket]);
+  const started = await runCommand(SGWD, ['--state-dir', d.stateDir, '--socket', d.socket, ...LOOPBACK_ISCSI]);
   t.equal(started.code, 0, started.stderr);
   const pid = Number((await readFile(path.join(d.stateDir, 'sgwd.pid'), 'utf8')).trim());
   t.teardown(() => process.kill(pid, 'SIGKILL'));
   t.match(started.stdout, new RegExp(`sgwd started \\(pid ${pid}\\)`));
   t.match(await d.client('ping', {}), { pong: true });
-  const again = await runCommand(SGWD, ['--state-dir', d.stateDir, '--socket', d.socket]);
+  const again = await runCommand(SGWD, ['--state-dir', d.stateDir, '--socket', d.socket, ...LOOPBACK_ISCSI]);
   t.equal(again.code, 1);
   t.match(again.stderr, new RegExp(`pid ${pid}`));
 });
@@ -96,4 +101,19 @@ t.test('bad daemon flags are a usage error', async (t) => {
   const result = await runCommand(SGWD, ['--no-such-flag']);
   t.equal(result.code, 2);
   t.match(result.stderr, /Unknown option '--no-such-flag'/);
+  const listen = await runCommand(SGWD, ['--foreground', '--iscsi-listen', 'everywhere']);
+  t.equal(listen.code, 2);
+  t.match(listen.stderr, /^sgwd: --iscsi-listen "everywhere" is not HOST:PORT/);
+});
+
+t.test('an iSCSI port in use stops the start with one clear line', async (t) => {
+  const blocker = net.createServer().listen(0, '127.0.0.1');
+  await once(blocker, 'listening');
+  t.teardown(() => blocker.close());
+  const { port } = blocker.address() as net.AddressInfo;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sgw-port-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const result = await runCommand(SGWD, ['--foreground', '--state-dir', dir, '--socket', path.join(dir, 'sock'), '--iscsi-listen', `127.0.0.1:${port}`]);
+  t.equal(result.code, 1);
+  t.match(result.stderr, new RegExp(`^sgwd: the iSCSI port 127\\.0\\.0\\.1:${port} is in use by another program; stop it or start sgwd with --iscsi-listen HOST:PORT\n$`));
 });

@@ -59,6 +59,14 @@ t.test('every volume is an iSCSI target that libiscsi and qemu find, size and us
   t.match(after.stdout, /stored1/);
 });
 
+t.test('--iscsi-advertise: discovery names the address initiators reach the gateway at', async (t) => {
+  const { d } = await startVolumeGateway(t, { env: { SGW_ISCSI_ADVERTISE: '10.0.2.100:3260' } });
+  await d.sgwJson('volume', 'create', 'behind-nat', '--cached', '1GiB');
+  const listed = await runClient('iscsi-ls', [await portalUrl(d)]);
+  t.equal(listed.code, 0, listed.stderr);
+  t.match(listed.stdout, /^Target:iqn\.2026-11\.io\.sgw:lab:behind-nat Portal:10\.0\.2\.100:3260,1$/m);
+});
+
 t.test('CHAP: one-way and mutual secrets per initiator; wrong or missing secrets fail the login', async (t) => {
   const { d } = await startVolumeGateway(t);
   await d.sgwJson('volume', 'create', 'secure', '--cached', '1GiB');

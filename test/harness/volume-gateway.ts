@@ -4,12 +4,15 @@ import type { GatewayInfo } from '../../src/rpc/api.js';
 import { TestDaemon, type CliResult } from './daemon.js';
 
 /** A daemon with an activated gateway, an upload buffer and a cache: ready for volumes. */
-export async function startVolumeGateway(t: Parameters<typeof TestDaemon.start>[0], sizes = { buffer: '64MiB', cache: '128MiB' }): Promise<{ d: TestDaemon; dir: string }> {
-  const d = await TestDaemon.start(t);
+export async function startVolumeGateway(
+  t: Parameters<typeof TestDaemon.start>[0],
+  { buffer = '64MiB', cache = '128MiB', env = {} }: { buffer?: string; cache?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ d: TestDaemon; dir: string }> {
+  const d = await TestDaemon.start(t, env);
   const dir = path.dirname(d.stateDir);
   await d.sgwJson('activate', '--name', 'lab');
-  await d.sgwJson('disk', 'add-upload-buffer', path.join(dir, 'buffer'), '--size', sizes.buffer);
-  await d.sgwJson('disk', 'add-cache', path.join(dir, 'cache'), '--size', sizes.cache);
+  await d.sgwJson('disk', 'add-upload-buffer', path.join(dir, 'buffer'), '--size', buffer);
+  await d.sgwJson('disk', 'add-cache', path.join(dir, 'cache'), '--size', cache);
   return { d, dir };
 }
 
