@@ -97,24 +97,27 @@ export class ChunkCache {
    * Stores a full chunk. dirty=true pins it until markClean. Evicts least-recently-used clean chunks to make
    * room; if every slot is pinned, waits until one is freed, or rejects with SGW_CACHE_FULL when `signal` aborts.
    * A clean put over a dirty chunk leaves the chunk as it is: bytes not yet uploaded are newer than anything
-   * the object store can supply.
+   * the object store can supply. With `at`, only [at, at+data.length) of the slot is written, so a small write
+   * costs a small write: the caller must never read the rest of a new slot, which holds whatever it held.
    */
-  async put(key: string, data: Buffer, opts: { dirty: boolean; signal?: AbortSignal }): Promise<void> {
+  async put(key: string, data: Buffer, opts: { dirty: boolean; signal?: AbortSignal; at?: number }): Promise<void> {
     this.checkOpen();
-    if (data.length !== this.chunkSize) throw new BugError(`a cached chunk is ${this.chunkSize} bytes, not ${data.length}`);
+    const at = opts.at ?? 0;
+    if (opts.at === undefined && data.length !== this.chunkSize) throw new BugError(`a cached chunk is ${this.chunkSize} bytes, not ${data.length}`);
+    this.checkRange(at, data.length);
     return this.locks.exclusive(key, async (superseded) => {
       if (superseded()) return;
       const existing = this.entries.get(key);
       if (existing) {
         if (existing.dirty && !opts.dirty) return;
-        await this.withHold(existing.slot, () => this.disks.write(existing.slot, 0, data));
+        await this.withHold(existing.slot, () => this.disks.write(existing.slot, at, data));
         if (this.entries.get(key) === existing) this.afterWrite(key, existing, opts.dirty);
         return;
       }
       const slot = await this.reserveSlot(superseded, opts.signal);
       if (slot === undefined) return;
       try {
-        await this.disks.write(slot, 0, data);
+        await this.disks.write(slot, at, data);
       } catch (err) {
         this.release(slot);
         throw err;

@@ -51,8 +51,10 @@ interface DirtyChunk {
   writtenAt: number;
   /** The whole chunk was unmapped: it reads as zeros and holds no cache slot. */
   zeroed: boolean;
-  /** The bytes of the cache slot that are current while the rest of the chunk is still only in the store. */
+  /** The bytes of the cache slot that are current; the rest of the chunk is its base, not yet in the slot. */
   extents: Extent[] | null;
+  /** The base outside `extents` is zeros (the chunk was unmapped or never stored), not the chunk's object. */
+  baseIsZero: boolean;
 }
 
 interface Volume {
@@ -164,7 +166,7 @@ export class VolumeEngine {
   private bootstrap(v: Volume): void {
     const chunks = Math.ceil(v.record.sizeBytes / this.chunkSize);
     for (let index = 0; index < chunks; index++) {
-      v.dirty.set(index, { firstSeq: Infinity, lastSeq: 0, writtenAt: 0, zeroed: false, extents: null });
+      v.dirty.set(index, { firstSeq: Infinity, lastSeq: 0, writtenAt: 0, zeroed: false, extents: null, baseIsZero: false });
     }
   }
 
@@ -465,28 +467,28 @@ export class VolumeEngine {
       if (v.disk) {
         const bytes = op.kind === 'data' ? op.data.subarray(p.at, p.at + p.end - p.start) : Buffer.alloc(p.end - p.start);
         await v.disk.write(p.index * this.chunkSize + p.start, bytes);
-        v.dirty.set(p.index, { firstSeq, lastSeq: seq, writtenAt: Date.now(), zeroed: false, extents: null });
+        v.dirty.set(p.index, { firstSeq, lastSeq: seq, writtenAt: Date.now(), zeroed: false, extents: null, baseIsZero: false });
         continue;
       }
       if (op.kind === 'zero' && p.whole) {
         this.o.cache.delete(key);
-        v.dirty.set(p.index, { firstSeq, lastSeq: seq, writtenAt: Date.now(), zeroed: true, extents: null });
+        v.dirty.set(p.index, { firstSeq, lastSeq: seq, writtenAt: Date.now(), zeroed: true, extents: null, baseIsZero: true });
         continue;
       }
       const piece = op.kind === 'data' ? op.data.subarray(p.at, p.at + p.end - p.start) : Buffer.alloc(p.end - p.start);
       let extents: Extent[] | null = null;
+      let baseIsZero = before?.baseIsZero ?? false;
       if (this.o.cache.has(key) && await this.writeCached(key, p.start, piece)) {
         extents = before?.extents ? addExtent(before.extents, [p.start, p.end]) : null;
       } else {
-        const chunk = Buffer.alloc(this.chunkSize);
-        piece.copy(chunk, p.start);
-        // Known-zero base (never written, or unmapped): the slot is the whole truth. Otherwise the rest of the
-        // chunk is still in the store, fetched only when it is read or uploaded, so an outage never stalls a write.
-        const baseIsZero = before?.zeroed || !v.map.has(p.index);
-        if (!baseIsZero && !p.whole) extents = [[p.start, p.end]];
-        await this.o.cache.put(key, chunk, { dirty: true });
+        // Only the written bytes go to a new slot; the rest of the chunk (zeros, or its object in the store) is
+        // merged in only when it is read or uploaded, so a small write costs a small write and an outage never
+        // stalls one.
+        if (!p.whole) extents = [[p.start, p.end]];
+        baseIsZero = before?.zeroed === true || !v.map.has(p.index);
+        await this.o.cache.put(key, piece, { dirty: true, ...(p.whole ? {} : { at: p.start }) });
       }
-      v.dirty.set(p.index, { firstSeq, lastSeq: seq, writtenAt: Date.now(), zeroed: false, extents });
+      v.dirty.set(p.index, { firstSeq, lastSeq: seq, writtenAt: Date.now(), zeroed: false, extents, baseIsZero });
     }
   }
 
@@ -526,7 +528,7 @@ export class VolumeEngine {
   /** Completes a partially written chunk with the rest of its content from the store. */
   private async loadBase(v: Volume, index: number, dirty: DirtyChunk): Promise<void> {
     const key = this.key(v, index);
-    const hash = v.map.get(index);
+    const hash = dirty.baseIsZero ? undefined : v.map.get(index);
     const merged = hash ? Buffer.from(await readChunkObject(this.o.store, hash)) : Buffer.alloc(this.chunkSize);
     const current = await this.o.cache.get(key);
     if (!current) throw new SgwError('SGW_INTERNAL', `dirty chunk ${key} is missing from the cache`);
