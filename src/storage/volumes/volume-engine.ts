@@ -31,8 +31,10 @@ export interface VolumeEngineOptions {
   admissionTimeoutMs?: number;
   uploadParallelism?: number;
   /**
-   * How long a chunk stays quiet before it is uploaded, so a burst of small writes to one chunk costs one upload
-   * (rclone's --vfs-write-back plays the same part). Skipped when the upload buffer or cache fills up.
+   * How long writes stay quiet before chunks are uploaded, so a burst of small writes to one chunk costs one
+   * upload and uploads do not compete with writers for the disks (rclone's --vfs-write-back plays the same part).
+   * Under steady writes a chunk waits at most MAX_WRITE_BACK_DEFER_MS; nothing waits once the upload buffer or
+   * cache is half full.
    */
   writeBackDelayMs?: number;
 }
@@ -88,6 +90,8 @@ interface Piece {
 type Op = { kind: 'data'; offset: number; length: number; data: Buffer } | { kind: 'zero'; offset: number; length: number };
 
 const MAX_BACKOFF_MS = 5_000;
+/** The longest a written chunk waits for writes to pause before it is uploaded anyway (Linux's dirty_expire is 30 s). */
+const MAX_WRITE_BACK_DEFER_MS = 30_000;
 
 export class VolumeEngine {
   private readonly volumes = new Map<string, Volume>();
@@ -99,6 +103,7 @@ export class VolumeEngine {
   private reservedSlots = 0;
   /** Stands in for a record's seq in writes that bypass the upload buffer: unique, and below every real seq. */
   private throughSeq = 0;
+  private lastWriteAt = 0;
   private draining = 0;
   private replaying = true;
   private closed = false;
@@ -302,6 +307,7 @@ export class VolumeEngine {
     this.checkRange(v, op.offset, op.length);
     if (op.length === 0) return;
     const pieces = this.piecesOf(v, op);
+    this.lastWriteAt = Date.now();
     if (v.disk) await this.modifyStored(v, op, pieces);
     else await this.modifyCached(v, op, pieces);
     this.progress.emit('dirty');
@@ -566,7 +572,8 @@ export class VolumeEngine {
 
   private nextJob(): { volume: Volume; index: number } | undefined {
     const now = Date.now();
-    const settledBefore = this.draining > 0 || this.underPressure() ? Infinity : now - this.writeBackDelayMs;
+    const quiet = now - this.lastWriteAt >= this.writeBackDelayMs;
+    const settledBefore = this.draining > 0 || this.underPressure() ? Infinity : now - (quiet ? this.writeBackDelayMs : MAX_WRITE_BACK_DEFER_MS);
     for (const volume of this.volumes.values()) {
       for (const [index, dirty] of volume.dirty) {
         if (volume.uploading.has(index) || dirty.writtenAt > settledBefore) continue;
