@@ -294,7 +294,7 @@ export class VolumeEngine {
   /** Stops uploading and closes what the engine was opened on; the upload buffer keeps what is not uploaded. */
   async close(): Promise<void> {
     this.closed = true;
-    this.progress.emit('progress');
+    this.progress.emit('closing');
     await Promise.all(this.workers);
     await Promise.all([...this.volumes.values()].map((v) => v.disk?.close()));
     await this.o.journal.close();
@@ -553,7 +553,7 @@ export class VolumeEngine {
     while (!this.closed) {
       const job = this.nextJob();
       if (!job) {
-        await this.nextProgress(Math.min(500, Math.max(20, this.writeBackDelayMs)), 'dirty');
+        await this.nextProgress(Math.min(500, Math.max(20, this.writeBackDelayMs)), ['dirty', 'progress']);
         continue;
       }
       await this.upload(job.volume, job.index);
@@ -627,7 +627,10 @@ export class VolumeEngine {
       const attempts = (v.failures.get(index)?.attempts ?? 0) + 1;
       const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempts);
       v.failures.set(index, { attempts, retryAt: Date.now() + backoff });
-      this.o.log.warn({ err, volumeId: v.record.volumeId, chunk: index, attempts }, 'chunk upload failed; will retry');
+      // In an outage every dirty chunk fails over and over: warn on the first attempts and then ever more rarely.
+      if ((attempts & (attempts - 1)) === 0) {
+        this.o.log.warn({ err, volumeId: v.record.volumeId, chunk: index, attempts }, 'chunk upload failed; will retry');
+      }
     } finally {
       v.uploading.delete(index);
       this.progress.emit('progress');
@@ -667,7 +670,8 @@ export class VolumeEngine {
 
   private async garbageWorker(): Promise<void> {
     while (!this.closed) {
-      await this.nextProgress(5_000, 'garbage');
+      // On a timer only: waking on every upload would retry a failing store several times a second in an outage.
+      await this.nextProgress(5_000, []);
       await this.collectGarbage().catch((err: unknown) => this.o.log.warn({ err }, 'garbage collection failed; will retry'));
     }
   }
@@ -689,17 +693,17 @@ export class VolumeEngine {
     }
   }
 
-  private nextProgress(timeoutMs: number, event = 'progress'): Promise<void> {
+  /** Resolves on the first of `events`, or after `timeoutMs`. Closing wakes every waiter. */
+  private nextProgress(timeoutMs: number, events: string[] = ['progress']): Promise<void> {
     return new Promise((resolve) => {
+      const all = [...events, 'closing'];
       const done = () => {
         clearTimeout(timer);
-        this.progress.off(event, done);
-        this.progress.off('progress', done);
+        for (const event of all) this.progress.off(event, done);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
-      this.progress.once(event, done);
-      if (event !== 'progress') this.progress.once('progress', done);
+      for (const event of all) this.progress.once(event, done);
     });
   }
 
