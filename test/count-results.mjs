@@ -1,8 +1,10 @@
-// Reads tap's TAP output and prints "N passed, N failed", counting each test (the t.test blocks of every file).
+// Reads tap's TAP output (one or more files) and prints "N passed, N failed", counting each test (the t.test
+// blocks of every file).
 // A file that fails outside its tests (a crash, a timeout) counts as one more failure, so it is never hidden.
 import { readFileSync } from 'node:fs';
 
-const lines = readFileSync(process.argv[2] ?? 0, 'utf8').split('\n');
+const files = process.argv.length > 2 ? process.argv.slice(2) : [0];
+const lines = files.flatMap((file) => readFileSync(file, 'utf8').split('\n'));
 let passed = 0;
 let failed = 0;
 let failedInFile = 0;
