@@ -11,11 +11,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from '../test/harness/free-port.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SGWD = path.join(ROOT, 'bin', 'sgwd.js');
@@ -173,17 +173,6 @@ async function waitFor(what: string, timeoutMs: number, ready: () => Promise<boo
 
 /** What to undo at the end, newest first; each step runs even when an earlier one failed. */
 const cleanups: Array<() => Promise<void>> = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function onPath(tool: string): boolean {
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/sbin'];

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort } from './free-port.js';
 
 /**
  * A real moto_server (moto 5.2.1) on 127.0.0.1 for the tests of the S3 and Glacier backends.
@@ -53,17 +53,6 @@ async function findMotoServer(): Promise<string> {
     if (await isExecutable(candidate)) return candidate;
   }
   throw new Error('moto_server was found neither on PATH nor in ~/.pyenv/shims: install it with pip install "moto[server]==5.2.1"');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function waitUntilAnswering(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {

@@ -4,7 +4,6 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 export interface RunResult {
@@ -117,17 +116,7 @@ export async function ensurePrograms(programs: Record<string, string>, log: (lin
   await must('apt-get', ['install', '-y', '-qq', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=600', ...missing], { env, timeoutMs: 900_000 });
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort } from '../harness/free-port.js';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
