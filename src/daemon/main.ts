@@ -75,22 +75,28 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
 
 async function runForeground(options: Options): Promise<void> {
   const log = createLogger();
-  const daemon = await Daemon.start({
-    stateDir: options.stateDir, socketPath: options.socketPath, iscsiListen: options.iscsiListen,
-    ...(options.iscsiAdvertise ? { iscsiAdvertise: formatAddress(options.iscsiAdvertise) } : {}), log,
-  });
-  let stopping = false;
+  // The socket answers before start() returns, so a signal can arrive mid-start: it is held until start settles.
+  let stopRequested: NodeJS.Signals | undefined;
+  let daemon: Daemon | undefined;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
+    if (stopRequested) return;
+    stopRequested = signal;
     log.info({ signal }, 'signal received');
-    daemon.stop().then(() => process.exit(0), (err: unknown) => {
+    if (daemon) shutDown(daemon);
+  };
+  const shutDown = (running: Daemon) => {
+    running.stop().then(() => process.exit(0), (err: unknown) => {
       log.error({ err }, 'sgwd did not stop cleanly');
       process.exit(1);
     });
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  daemon = await Daemon.start({
+    stateDir: options.stateDir, socketPath: options.socketPath, iscsiListen: options.iscsiListen,
+    ...(options.iscsiAdvertise ? { iscsiAdvertise: formatAddress(options.iscsiAdvertise) } : {}), log,
+  });
+  if (stopRequested) shutDown(daemon);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -50,6 +51,20 @@ t.test('SIGTERM drains and exits cleanly, removing the socket', async (t) => {
   t.equal(await d.stop('SIGTERM'), 0);
   await t.rejects(stat(d.socket), { code: 'ENOENT' });
   t.match(d.output, /sgwd stopped/);
+});
+
+t.test('SIGTERM the moment the socket appears still stops cleanly', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sgw-test-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const socket = path.join(dir, 'sgw.sock');
+  const proc = spawn(process.execPath, [SGWD, '--foreground', '--state-dir', path.join(dir, 'state'), '--socket', socket, ...LOOPBACK_ISCSI], { stdio: 'ignore' });
+  t.teardown(() => proc.kill('SIGKILL'));
+  const exited = once(proc, 'exit');
+  while (!(await stat(socket).then(() => true, () => false))) await new Promise((r) => setTimeout(r, 1));
+  proc.kill('SIGTERM');
+  const [code, signal] = await exited;
+  t.same({ code, signal }, { code: 0, signal: null }, 'the signal is handled, not fatal');
+  await t.rejects(stat(socket), { code: 'ENOENT' });
 });
 
 t.test('malformed requests get the protocol error or a dropped connection, and the daemon stays up', async (t) => {

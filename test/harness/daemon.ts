@@ -68,11 +68,14 @@ export class TestDaemon {
     throw new Error(`sgwd did not answer within 20 s: ${this.output}`);
   }
 
-  /** Sends a signal and waits for the process to end; returns its exit code (null when killed by the signal). */
+  /**
+   * Sends a signal and waits for the process to end and its output to be read; returns its exit code (null when
+   * killed by the signal).
+   */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const proc = this.proc;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return proc?.exitCode ?? null;
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
     proc.kill(signal);
     return exited;
   }
