@@ -50,7 +50,7 @@ export class VolumeTargets implements TargetDirectory {
       backend: {
         sizeBytes,
         read: (offset, length) => engine.read(volumeId, offset, length),
-        write: (offset, data) => engine.write(volumeId, offset, data),
+        write: (offset, data, durable) => engine.write(volumeId, offset, data, { durable }),
         unmap: (offset, length) => engine.unmap(volumeId, offset, length),
         flush: () => engine.flush(volumeId),
       },

@@ -2,11 +2,16 @@ import { SgwError } from '../errors.js';
 import type { DiskSet } from './upload-buffer-disks.js';
 import type { RingLayout } from './upload-buffer-layout.js';
 
-/** The bytes of one append: its record, and before it a wrap marker when it skipped to another region. */
+/**
+ * The bytes of one append: its record, and before it a wrap marker when it skipped to another region. A flush
+ * request is an entry with no seq and no writes that is durable.
+ */
 export interface PendingAppend {
-  seq: number;
+  seq?: number;
   writes: { pos: number; buf: Buffer }[];
-  resolve(seq: number): void;
+  /** Synced before it resolves; otherwise it resolves once written (safe from a crash of sgwd, not of the machine). */
+  durable: boolean;
+  resolve(): void;
   reject(err: unknown): void;
 }
 
@@ -18,22 +23,25 @@ interface Waiter {
 
 /**
  * Group commit. Appends queue here in seq order; a round writes everything queued (contiguous records on one disk in
- * one positioned writev), fdatasyncs each disk it touched once, then acknowledges the whole batch. Appends arriving
- * while a round is in flight wait for the next one, so under load one fdatasync covers many records.
+ * one positioned writev), fdatasyncs every disk written since its last sync when anything in the round asks to be
+ * durable, then resolves the whole batch. Appends arriving while a round is in flight wait for the next one, so
+ * under load one fdatasync covers many records. An append that need not be durable yet (a volatile write cache)
+ * is synced by the next durable append or flush instead.
  *
  * A failed write or fdatasync leaves the disk's contents unknown (the kernel may have dropped the dirty pages), so
  * it fails every queued append and all later ones; only a reopen, which recovers from what is really on disk, clears it.
  */
 export class GroupCommit {
-  /** The highest seq known durable. */
-  private durableSeq: number;
+  /** The highest seq known written (durable once its disk is synced). */
+  private writtenSeq: number;
+  private readonly unsynced = new Set<number>();
   private queue: PendingAppend[] = [];
   private waiters: Waiter[] = [];
   private running: Promise<void> | undefined;
   private failure: SgwError | undefined;
 
-  constructor(private readonly disks: DiskSet, private readonly layout: RingLayout, durableSeq: number) {
-    this.durableSeq = durableSeq;
+  constructor(private readonly disks: DiskSet, private readonly layout: RingLayout, writtenSeq: number) {
+    this.writtenSeq = writtenSeq;
   }
 
   get failed(): SgwError | undefined {
@@ -50,15 +58,22 @@ export class GroupCommit {
     this.running ??= Promise.resolve().then(() => this.runRounds());
   }
 
-  /** Resolves once record `seq` (already enqueued) is durable. */
-  whenDurable(seq: number): Promise<void> {
-    if (seq <= this.durableSeq) return Promise.resolve();
+  /** Resolves once everything enqueued so far is on disk and synced. */
+  flush(): Promise<void> {
+    if (!this.running && this.unsynced.size === 0) return this.failure ? Promise.reject(this.failure) : Promise.resolve();
+    return new Promise((resolve, reject) => this.enqueue({ writes: [], durable: true, resolve, reject }));
+  }
+
+  /** Resolves once record `seq` (already enqueued) is written. */
+  whenWritten(seq: number): Promise<void> {
+    if (seq <= this.writtenSeq) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
   }
 
   /** Resolves when everything enqueued so far has been written and synced, or failed. */
   async drain(): Promise<void> {
+    await this.flush().catch(() => undefined);
     while (this.running) await this.running;
   }
 
@@ -67,29 +82,29 @@ export class GroupCommit {
       const batch = this.queue;
       this.queue = [];
       try {
-        await this.writeAndSync(batch);
+        await this.write(batch);
+        if (batch.some((a) => a.durable)) await this.sync();
       } catch (err) {
         this.fail(err, batch);
         break;
       }
-      this.durableSeq = batch[batch.length - 1]!.seq;
-      for (const append of batch) append.resolve(append.seq);
-      const ready = this.waiters.filter((w) => w.seq <= this.durableSeq);
-      this.waiters = this.waiters.filter((w) => w.seq > this.durableSeq);
+      this.writtenSeq = batch.reduce((seq, a) => a.seq ?? seq, this.writtenSeq);
+      for (const append of batch) append.resolve();
+      const ready = this.waiters.filter((w) => w.seq <= this.writtenSeq);
+      this.waiters = this.waiters.filter((w) => w.seq > this.writtenSeq);
       for (const waiter of ready) waiter.resolve();
     }
     this.running = undefined;
   }
 
-  private async writeAndSync(batch: PendingAppend[]): Promise<void> {
-    const touched = new Set<number>();
+  private async write(batch: PendingAppend[]): Promise<void> {
     let run: { disk: number; offset: number; end: number; bufs: Buffer[] } | undefined;
     const flush = async (): Promise<void> => {
       if (run) await this.disks.write(run.disk, run.offset, run.bufs);
     };
     for (const { pos, buf } of batch.flatMap((a) => a.writes)) {
       const { disk, offset } = this.layout.locate(pos);
-      touched.add(disk);
+      this.unsynced.add(disk);
       if (run && run.disk === disk && run.end === offset) {
         run.bufs.push(buf);
         run.end += buf.length;
@@ -99,7 +114,12 @@ export class GroupCommit {
       run = { disk, offset, end: offset + buf.length, bufs: [buf] };
     }
     await flush();
-    await Promise.all([...touched].map((disk) => this.disks.sync(disk)));
+  }
+
+  private async sync(): Promise<void> {
+    const disks = [...this.unsynced];
+    this.unsynced.clear();
+    await Promise.all(disks.map((disk) => this.disks.sync(disk)));
   }
 
   private fail(err: unknown, batch: PendingAppend[]): void {

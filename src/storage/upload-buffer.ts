@@ -26,8 +26,9 @@ export type NewJournalRecord = Omit<JournalRecord, 'seq'>;
 
 /**
  * The upload buffer: an fsync'd, append-only ring journal over one or more disks. Writes are acknowledged once
- * durable here and released once uploaded; after a crash, `replay` hands back everything acknowledged and not yet
- * released. The on-disk format is described in upload-buffer-record.ts and upload-buffer-superblock.ts.
+ * durable here (for a volatile write cache: once written, and durable at the next flush) and released once
+ * uploaded; after a crash, `replay` hands back everything acknowledged and not yet released. The on-disk
+ * format is described in upload-buffer-record.ts and upload-buffer-superblock.ts.
  */
 export class UploadBuffer {
   readonly capacityBytes: number;
@@ -120,10 +121,12 @@ export class UploadBuffer {
   }
 
   /**
-   * Resolves with the record's seq once it is durable. Rejects at once with SGW_UPLOAD_BUFFER_FULL when it does not
-   * fit now (or ever); waiting for uploads to free space is the caller's decision.
+   * Resolves with the record's seq once it is durable, or with `durable: false` once it is written: safe from a
+   * crash of sgwd but not of the machine until the next durable append or `flush`. Rejects at once with
+   * SGW_UPLOAD_BUFFER_FULL when it does not fit now (or ever); waiting for uploads to free space is the caller's
+   * decision.
    */
-  async append(rec: NewJournalRecord): Promise<number> {
+  async append(rec: NewJournalRecord, { durable }: { durable: boolean } = { durable: true }): Promise<number> {
     if (this.closing) throw new SgwError('SGW_SHUTTING_DOWN', 'the upload buffer is closed');
     checkRecord(rec);
     if (this.commit.failed) throw this.commit.failed;
@@ -138,7 +141,13 @@ export class UploadBuffer {
     const { stream, offset, kind, length } = rec;
     writes.push({ pos: placement.pos, buf: encodeRecord({ kind, seq, epoch, stream, offset, length }, setId, rec.data) });
     this.head = { seq, pos: this.layout.advance(placement.pos, size) };
-    return new Promise((resolve, reject) => this.commit.enqueue({ seq, writes, resolve, reject }));
+    return new Promise((resolve, reject) => this.commit.enqueue({ seq, writes, durable, resolve: () => resolve(seq), reject }));
+  }
+
+  /** Resolves once every record appended so far is durable. */
+  flush(): Promise<void> {
+    if (this.closing) return Promise.reject(new SgwError('SGW_SHUTTING_DOWN', 'the upload buffer is closed'));
+    return this.commit.flush();
   }
 
   /**
@@ -186,7 +195,7 @@ export class UploadBuffer {
 
   private async releaseUpTo(upto: number): Promise<void> {
     if (upto <= this.sb.tailSeq) return;
-    await this.commit.whenDurable(upto);
+    await this.commit.whenWritten(upto);
     let last: WalkedRecord | undefined;
     const options = { payloads: false, lastSeq: upto, maxEpoch: this.sb.epoch };
     for await (const record of walkJournal(this.disks, this.layout, this.sb.setId, tailOf(this.sb), options)) last = record;

@@ -68,6 +68,28 @@ t.test('concurrent appends share fdatasyncs and each resolves only after one tha
   t.equal((await replayAll(await reopenFor(t, disks))).length, 400);
 });
 
+t.test('appends that need not be durable take no datasync, survive a crash of sgwd, and the next flush syncs them', async (t) => {
+  const disks = await makeDisks(t.testdir(), [8 * MiB]);
+  const buffer = await UploadBuffer.open(disks);
+  const syncsBefore = buffer.syncCount;
+  for (let i = 0; i < 50; i++) await buffer.append(dataRecord('vol-1', i * 4096, dataFor(i, 4096)), { durable: false });
+  t.equal(buffer.syncCount, syncsBefore, 'written, not synced');
+  // What the process wrote is in the page cache: another open (sgwd restarted after kill -9) finds all of it.
+  const afterCrash = await UploadBuffer.open(disks);
+  t.equal(afterCrash.headSeq, 50);
+  await afterCrash.close();
+  await buffer.flush();
+  t.equal(buffer.syncCount, syncsBefore + 1, 'one datasync covers the 50');
+  await buffer.flush();
+  t.equal(buffer.syncCount, syncsBefore + 1, 'nothing new: no datasync');
+  await buffer.append(dataRecord('vol-1', 0, dataFor(51, 4096)), { durable: false });
+  await buffer.append(dataRecord('vol-1', 0, dataFor(52, 4096)));
+  t.equal(buffer.syncCount, syncsBefore + 2, 'a durable append syncs the volatile one before it too');
+  await buffer.flush();
+  t.equal(buffer.syncCount, syncsBefore + 2);
+  await buffer.close();
+});
+
 t.test('a ring filled to the last byte is told apart from an empty one', async (t) => {
   // One region of 16 KiB holds exactly four records of 4 KiB (96-byte header + 4000-byte payload).
   const disks = await makeDisks(t.testdir(), [8 * KiB + 16 * KiB]);

@@ -87,7 +87,8 @@ interface Piece {
   whole: boolean;
 }
 
-type Op = { kind: 'data'; offset: number; length: number; data: Buffer } | { kind: 'zero'; offset: number; length: number };
+/** `durable: false` is a write into a volatile write cache: written, and durable at the next flush. */
+type Op = ({ kind: 'data'; offset: number; length: number; data: Buffer } | { kind: 'zero'; offset: number; length: number }) & { durable: boolean };
 
 const MAX_BACKOFF_MS = 5_000;
 /** The longest a written chunk waits for writes to pause before it is uploaded anyway (Linux's dirty_expire is 30 s). */
@@ -124,8 +125,8 @@ export class VolumeEngine {
       const volume = engine.volumes.get(rec.stream);
       if (!volume || rec.seq <= volume.passThroughSeq) continue;
       const op: Op = rec.kind === 'data' && rec.data
-        ? { kind: 'data', offset: rec.offset, length: rec.length, data: rec.data }
-        : { kind: 'zero', offset: rec.offset, length: rec.length };
+        ? { kind: 'data', offset: rec.offset, length: rec.length, data: rec.data, durable: true }
+        : { kind: 'zero', offset: rec.offset, length: rec.length, durable: true };
       // Under the chunks' locks like any write: uploads of replayed chunks are already running.
       const pieces = engine.piecesOf(volume, op);
       const unlock = await engine.locks.acquire(pieces.map((p) => engine.key(volume, p.index)));
@@ -249,30 +250,36 @@ export class VolumeEngine {
   async read(idOrName: string, offset: number, length: number): Promise<Buffer> {
     const v = this.volume(idOrName);
     this.checkRange(v, offset, length);
-    const out = Buffer.alloc(length);
     const pieces = this.pieces(offset, length);
     const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
+    const parts: Buffer[] = [];
     try {
-      for (const p of pieces) (await this.readPiece(v, p.index, p.start, p.end)).copy(out, p.at);
+      for (const p of pieces) parts.push(await this.readPiece(v, p.index, p.start, p.end));
     } finally {
       unlock();
     }
-    return out;
+    // Pieces cover the range in order; a read within one chunk (most of them) is returned as it came.
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
   }
 
-  /** Resolves once the data is durable in the upload buffer and visible to reads. */
-  write(idOrName: string, offset: number, data: Buffer): Promise<void> {
-    return this.modify(idOrName, { kind: 'data', offset, length: data.length, data });
+  /**
+   * Resolves once the data is durable in the upload buffer and visible to reads; with `durable: false` once it
+   * is written there and visible (it survives a crash of sgwd, and a crash of the machine after `flush`).
+   */
+  write(idOrName: string, offset: number, data: Buffer, { durable }: { durable: boolean } = { durable: true }): Promise<void> {
+    return this.modify(idOrName, { kind: 'data', offset, length: data.length, data, durable });
   }
 
   /** Unmapped space reads as zeros and costs nothing in the object store. */
   unmap(idOrName: string, offset: number, length: number): Promise<void> {
-    return this.modify(idOrName, { kind: 'zero', offset, length });
+    return this.modify(idOrName, { kind: 'zero', offset, length, durable: true });
   }
 
-  /** Nothing to do beyond checking the volume: a write is acknowledged only once it is durable. */
+  /** Makes every write acknowledged so far durable, those made with `durable: false` included. */
   async flush(idOrName: string): Promise<void> {
-    this.volume(idOrName);
+    const v = this.volume(idOrName);
+    await this.o.journal.flush();
+    await v.disk?.sync();
   }
 
   /** Resolves when everything written so far is in the object store (or rejects after `timeoutMs`). */
@@ -374,7 +381,7 @@ export class VolumeEngine {
     const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
     try {
       await this.apply(v, --this.throughSeq, op, pieces);
-      await v.disk?.sync();
+      if (op.durable) await v.disk?.sync();
     } finally {
       unlock();
     }
@@ -450,7 +457,7 @@ export class VolumeEngine {
     this.appending.add(pending);
     let seq: number;
     try {
-      seq = await this.o.journal.append({ stream: v.record.volumeId, offset: op.offset, kind: op.kind, length: op.length, ...(op.kind === 'data' ? { data: op.data } : {}) });
+      seq = await this.o.journal.append({ stream: v.record.volumeId, offset: op.offset, kind: op.kind, length: op.length, ...(op.kind === 'data' ? { data: op.data } : {}) }, { durable: op.durable });
     } finally {
       this.appending.delete(pending);
     }

@@ -9,6 +9,8 @@ import { openEngine, pattern } from './engine-fixture.js';
 
 const WRITER = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
 const ROUNDS = Number(process.env.SGW_CRASH_ROUNDS ?? 20);
+// 40 rounds, each a fresh writer process, take 4-5 minutes on two busy cores: more than the default file timeout.
+t.setTimeout(600_000);
 
 /** What a slot may hold after a crash: the last acknowledged write, or a write in flight when the kill came. */
 interface SlotState {

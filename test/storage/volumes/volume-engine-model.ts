@@ -16,7 +16,7 @@ const WINDOW = 6 * CHUNK;
 const FAR = VOLUME_BYTES - 2 * CHUNK;
 
 type Command =
-  | { op: 'write'; offset: number; length: number; seed: number }
+  | { op: 'write'; offset: number; length: number; seed: number; durable: boolean }
   | { op: 'read'; offset: number; length: number }
   | { op: 'unmap'; offset: number; length: number }
   | { op: 'flush' }
@@ -32,7 +32,7 @@ const place = fc.record({ far: fc.boolean(), offset: fc.integer({ min: 0, max: W
   });
 
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 5, arbitrary: fc.tuple(place, fc.integer({ min: 1, max: 1e6 })).map(([p, seed]) => ({ op: 'write' as const, ...p, seed })) },
+  { weight: 5, arbitrary: fc.tuple(place, fc.integer({ min: 1, max: 1e6 }), fc.boolean()).map(([p, seed, durable]) => ({ op: 'write' as const, ...p, seed, durable })) },
   { weight: 4, arbitrary: place.map((p) => ({ op: 'read' as const, ...p })) },
   { weight: 2, arbitrary: place.map((p) => ({ op: 'unmap' as const, ...p })) },
   { weight: 1, arbitrary: fc.constant({ op: 'flush' as const }) },
@@ -70,7 +70,7 @@ export async function checkAgainstModel(run: ModelRun): Promise<void> {
       for (const c of commands) {
         if (c.op === 'write') {
           const data = pattern(c.seed, c.length);
-          await fixture.engine.write(volume, c.offset, data);
+          await fixture.engine.write(volume, c.offset, data, { durable: c.durable });
           const { buf, at } = region(c.offset);
           data.copy(buf, at);
         } else if (c.op === 'unmap') {

@@ -38,8 +38,11 @@ export interface BlockBackend {
   /** A multiple of the block size. */
   readonly sizeBytes: number;
   read(offset: number, length: number): Promise<Buffer>;
-  /** Resolves only once the data is durable. */
-  write(offset: number, data: Buffer): Promise<void>;
+  /**
+   * Resolves once the data reads back; when `durable`, only once it is durable too. A write that is not durable
+   * yet becomes durable at the next flush (SBC's volatile write cache).
+   */
+  write(offset: number, data: Buffer, durable: boolean): Promise<void>;
   /** Afterwards the range reads as zeros. */
   unmap(offset: number, length: number): Promise<void>;
   flush(): Promise<void>;
@@ -458,20 +461,26 @@ export class ScsiDisk implements ScsiLogicalUnit {
     return length === 0 ? EMPTY : this.backend.read(offset, length);
   }
 
-  /** WRITE 6/10/12/16 and the write half of WRITE AND VERIFY. FUA needs nothing more: every write is durable. */
-  private async write(c: Command): Promise<{ offset: number; data: Buffer }> {
+  /** WRITE 6/10/12/16 and the write half of WRITE AND VERIFY, which writes to the medium whatever WCE says. */
+  private async write(c: Command, durable = this.durableWrite(c.cdb)): Promise<{ offset: number; data: Buffer }> {
     this.checkNoProtection(c.cdb);
     this.checkWritable();
     const { offset, length } = this.bytesOf(c.cdb, blockRange(c.cdb), this.limits.maxTransfer);
     const data = this.writeData(c, length);
-    if (data.length > 0) await this.gate.run(false, () => this.backend.write(offset, data));
+    if (data.length > 0) await this.gate.run(false, () => this.backend.write(offset, data, durable));
     return { offset, data };
+  }
+
+  /** With the write cache off, or FUA set (WRITE 10/12/16, COMPARE AND WRITE), the write is durable before GOOD. */
+  private durableWrite(cdb: Buffer): boolean {
+    const fua = cdb[0] !== Opcode.WRITE_6 && cdb[0] !== Opcode.WRITE_SAME_10 && cdb[0] !== Opcode.WRITE_SAME_16 && (cdb[1]! & 0x08) !== 0;
+    return fua || !this.modePages.writeCacheEnabled;
   }
 
   private async writeAndVerify(c: Command): Promise<void> {
     const byteCheck = (c.cdb[1]! >> 1) & 0x03;
     if (byteCheck > 1) throw invalidCdbField(1, 2);
-    const { offset, data } = await this.write(c);
+    const { offset, data } = await this.write(c, true);
     if (byteCheck === 1 && data.length > 0) this.compare(await this.backend.read(offset, data.length), data);
   }
 
@@ -511,7 +520,7 @@ export class ScsiDisk implements ScsiLogicalUnit {
     if (length === 0) return;
     await this.gate.run(true, async () => {
       this.compare(await this.backend.read(offset, length), data.subarray(0, length));
-      await this.backend.write(offset, data.subarray(length));
+      await this.backend.write(offset, data.subarray(length), this.durableWrite(c.cdb));
     });
   }
 
@@ -546,7 +555,7 @@ export class ScsiDisk implements ScsiLogicalUnit {
       }
       const piece = Buffer.alloc(Math.min(length, PATTERN_PIECE), pattern);
       for (let done = 0; done < length; done += piece.length) {
-        await this.backend.write(offset + done, piece.subarray(0, Math.min(piece.length, length - done)));
+        await this.backend.write(offset + done, piece.subarray(0, Math.min(piece.length, length - done)), this.durableWrite(c.cdb));
       }
     });
   }

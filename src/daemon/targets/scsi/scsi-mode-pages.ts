@@ -20,6 +20,8 @@ const ALL_SUBPAGES = 0xff;
 const PageControl = { CURRENT: 0, CHANGEABLE: 1, DEFAULT: 2, SAVED: 3 } as const;
 
 const SWP = 0x08;
+/** Caching page byte 2: write cache enable. */
+const WCE = 0x04;
 const DPOFUA = 0x10;
 const WP = 0x80;
 
@@ -34,8 +36,9 @@ export interface ModePagesOptions {
 const DEFAULTS: ReadonlyMap<number, Buffer> = new Map([
   // No automatic reallocation, no retries to configure: the volume engine has no media errors to recover.
   [ModePage.READ_WRITE_ERROR_RECOVERY, Buffer.alloc(10)],
-  // WCE=0: a write is durable before its status is sent, so there is no write cache to flush. RCD=0.
-  [ModePage.CACHING, Buffer.alloc(18)],
+  // WCE=1: a write is acknowledged once the upload buffer holds it, which survives a crash of sgwd but not of the
+  // machine; SYNCHRONIZE CACHE and FUA make it durable, as with tgt's default. RCD=0.
+  [ModePage.CACHING, Buffer.from([WCE, ...Array<number>(17).fill(0)])],
   // QAM=1 (unrestricted reordering), D_SENSE=0 (fixed sense), busy timeout unlimited.
   [ModePage.CONTROL, Buffer.from([0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00])],
   // DEXCPT: no informational exception reporting.
@@ -47,6 +50,8 @@ const CHANGEABLE: ReadonlyMap<number, Buffer> = new Map(
   [...DEFAULTS].map(([page, bytes]) => {
     const mask = Buffer.alloc(bytes.length);
     if (page === ModePage.CONTROL) mask[2] = SWP;
+    // An initiator may turn the write cache off, so that every write is durable before its status.
+    if (page === ModePage.CACHING) mask[0] = WCE;
     return [page, mask];
   }),
 );
@@ -59,6 +64,11 @@ export class ModePages {
   /** Software write protect (control page SWP), set by MODE SELECT. */
   get softwareWriteProtected(): boolean {
     return (this.current.get(ModePage.CONTROL)![2]! & SWP) !== 0;
+  }
+
+  /** The caching page's WCE: writes without FUA may be acknowledged before they are durable. */
+  get writeCacheEnabled(): boolean {
+    return (this.current.get(ModePage.CACHING)![0]! & WCE) !== 0;
   }
 
   /** After a logical unit reset the current values are the defaults again: nothing was saved (SAM-5). */

@@ -4,6 +4,8 @@ export interface BackendCall {
   op: 'read' | 'write' | 'unmap' | 'flush';
   offset: number;
   length: number;
+  /** For writes: whether the disk asked for it to be durable before its status. */
+  durable?: boolean;
 }
 
 /**
@@ -35,8 +37,8 @@ export class MemoryBackend implements BlockBackend {
     return out;
   }
 
-  async write(offset: number, data: Buffer): Promise<void> {
-    this.begin('write', offset, data.length);
+  async write(offset: number, data: Buffer, durable: boolean): Promise<void> {
+    this.begin('write', offset, data.length, durable);
     const copy = Buffer.from(data);
     await this.writeGate;
     this.eachPage(offset, copy.length, (page, from, to, at) => {
@@ -58,8 +60,8 @@ export class MemoryBackend implements BlockBackend {
     this.begin('flush', 0, 0);
   }
 
-  private begin(op: BackendCall['op'], offset: number, length: number): void {
-    this.calls.push({ op, offset, length });
+  private begin(op: BackendCall['op'], offset: number, length: number, durable?: boolean): void {
+    this.calls.push({ op, offset, length, ...(durable === undefined ? {} : { durable }) });
     if (this.failure) throw this.failure;
     if (offset < 0 || length < 0 || offset + length > this.sizeBytes) {
       throw Object.assign(new Error(`${op} ${offset}+${length} is outside ${this.sizeBytes} bytes`), { code: 'SGW_OUT_OF_RANGE' });

@@ -36,7 +36,7 @@ t.test('READ(6)/WRITE(6) with transfer length 0 move 256 blocks', async (t) => {
   const { disk, backend } = makeDisk({ blocks: 1000 });
   const data = blocksOf(256);
   t.equal(outcome(await run(disk, blockCdb(0x0a, 0, 0), { dataOut: data })), 'GOOD');
-  t.same(backend.calls.at(-1), { op: 'write', offset: 0, length: 256 * 512 });
+  t.same(backend.calls.at(-1), { op: 'write', offset: 0, length: 256 * 512, durable: false });
   t.same((await run(disk, blockCdb(0x08, 0, 0))).dataIn, data);
 });
 
@@ -338,9 +338,28 @@ t.test('4096-byte blocks', async (t) => {
   const { disk, backend } = makeDisk({ blockSize: 4096, blocks: 64 });
   const data = blocksOf(2, 0x33, 4096);
   t.equal(outcome(await run(disk, blockCdb(0x2a, 62, 2), { dataOut: data })), 'GOOD');
-  t.same(backend.calls.at(-1), { op: 'write', offset: 62 * 4096, length: 8192 });
+  t.same(backend.calls.at(-1), { op: 'write', offset: 62 * 4096, length: 8192, durable: false });
   t.same((await run(disk, blockCdb(0x28, 62, 2))).dataIn, data);
   const rc = (await run(disk, [0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0])).dataIn!;
   t.same([rc.readUInt32BE(0), rc.readUInt32BE(4)], [63, 4096]);
   t.throws(() => makeDisk({ blockSize: 520 }), RangeError);
+});
+
+t.test('with the write cache on, FUA writes and WRITE AND VERIFY are durable before GOOD; SYNCHRONIZE CACHE flushes', async (t) => {
+  const { disk, backend } = makeDisk({ blocks: 1000 });
+  const FUA = 0x08;
+  const durability = async (cdb: Buffer, dataOut: Buffer) => {
+    t.equal(outcome(await run(disk, cdb, { dataOut })), 'GOOD');
+    return backend.calls.filter((c) => c.op === 'write').at(-1)?.durable;
+  };
+  const block = blocksOf(1, 7);
+  t.equal(await durability(blockCdb(0x0a, 1, 1), block), false, 'WRITE(6) has no FUA');
+  for (const op of [0x2a, 0xaa, 0x8a]) {
+    t.equal(await durability(blockCdb(op, 1, 1), block), false, `opcode ${op.toString(16)} without FUA`);
+    t.equal(await durability(blockCdb(op, 1, 1, FUA), block), true, `opcode ${op.toString(16)} with FUA`);
+  }
+  t.equal(await durability(blockCdb(0x2e, 1, 1), block), true, 'WRITE AND VERIFY(10)');
+  t.equal(await durability(compareAndWriteCdb(1, 1, FUA), Buffer.concat([block, block])), true, 'COMPARE AND WRITE with FUA');
+  t.equal(outcome(await run(disk, blockCdb(0x35, 0, 0))), 'GOOD');
+  t.equal(backend.calls.at(-1)?.op, 'flush', 'SYNCHRONIZE CACHE(10) reaches the backend');
 });

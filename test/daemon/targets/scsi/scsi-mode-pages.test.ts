@@ -27,7 +27,7 @@ t.test('MODE SENSE(6) all pages: header, 8-byte block descriptor, pages 01 08 0A
   const pages = pagesOf(d, 4, 8);
   t.same([...pages.keys()], [0x01, 0x08, 0x0a, 0x1c]);
   t.same([...pages.values()].map((p) => p.length), [10, 18, 10, 10]);
-  t.equal(pages.get(0x08)![0]! & 0x05, 0, 'WCE=0, RCD=0: every write is durable before GOOD');
+  t.equal(pages.get(0x08)![0]! & 0x05, 0x04, 'WCE=1, RCD=0: a volatile write cache that SYNCHRONIZE CACHE and FUA flush');
   const control = pages.get(0x0a)!;
   t.equal(control[0]! & 0x04, 0, 'D_SENSE=0: fixed sense');
   t.equal(control[1]! >> 4, 1, 'QAM=1');
@@ -62,13 +62,15 @@ t.test('MODE SENSE(10): 8-byte header, long LBA descriptor with LLBAA, capacity 
   t.equal(noDescriptor[4], 0);
 });
 
-t.test('page control: changeable shows only SWP, default equals current, saved is refused', async (t) => {
+t.test('page control: changeable shows only SWP and WCE, default equals current, saved is refused', async (t) => {
   const { disk } = makeDisk();
   const changeable = (await run(disk, sense6(0x3f, { pc: 1 }))).dataIn!;
   const masks = pagesOf(changeable, 4, 8);
   t.same(changeable.subarray(4, 12), Buffer.alloc(8), 'block descriptor not changeable');
-  for (const [page, mask] of masks) t.same([...mask].map((b, i) => (page === 0x0a && i === 2 ? b : 0)), [...mask], `page ${page}`);
+  const changeableBit = (page: number, i: number) => (page === 0x0a && i === 2) || (page === 0x08 && i === 0);
+  for (const [page, mask] of masks) t.same([...mask].map((b, i) => (changeableBit(page, i) ? b : 0)), [...mask], `page ${page}`);
   t.equal(masks.get(0x0a)![2], 0x08);
+  t.equal(masks.get(0x08)![0], 0x04);
   t.same((await run(disk, sense6(0x3f, { pc: 2 }))).dataIn, (await run(disk, sense6(0x3f))).dataIn);
   t.equal(outcome(await run(disk, sense6(0x3f, { pc: 3 }))), 'CC 5/39/00');
 });
@@ -135,9 +137,9 @@ t.test('MODE SELECT that repeats the current values changes nothing and raises n
 t.test('MODE SELECT of a field that cannot change: INVALID FIELD IN PARAMETER LIST, nothing applied', async (t) => {
   const { disk } = makeDisk();
   const data = await controlSelect(disk, (p) => (p[4]! |= 0x08));
-  const caching = Buffer.concat([data, Buffer.from([0x08, 18, 0x04]), Buffer.alloc(17)]);
+  const caching = Buffer.concat([data, Buffer.from([0x08, 18, 0x05]), Buffer.alloc(17)]);
   const r = await run(disk, select6(caching.length), { dataOut: caching });
-  t.same(parseSense(r.sense), { key: 5, asc: 0x26, ascq: 0, field: { inCdb: false, byte: 18 } }, 'WCE cannot be set');
+  t.same(parseSense(r.sense), { key: 5, asc: 0x26, ascq: 0, field: { inCdb: false, byte: 18 } }, 'RCD cannot be set');
   t.equal(outcome(await run(disk, blockCdb(0x2a, 0, 1), { dataOut: Buffer.alloc(512) })), 'GOOD', 'SWP was not applied either');
 });
 
@@ -168,4 +170,22 @@ t.test('MODE SELECT checks PF, SP, page codes, page lengths, block descriptor an
   t.equal(outcome(await run(disk, [0x55, 0x10, 0, 0, 0, 0, 0, 0, ten.length, 0], { dataOut: ten })), 'GOOD', 'MODE SELECT(10)');
   t.equal(outcome(await run(disk, select6(3), { dataOut: Buffer.alloc(3) })), 'CC 5/1a/00', 'shorter than a header');
   t.equal(outcome(await run(disk, select6(20), { dataOut: data, expectedLength: 20 })), 'CC 5/0e/03', 'less data-out than the CDB says');
+});
+
+t.test('MODE SELECT turns the write cache off and on; a reset turns it back on', async (t) => {
+  const { disk, backend } = makeDisk();
+  const caching = (wce: boolean) => Buffer.concat([Buffer.alloc(4), Buffer.from([0x08, 18, wce ? 0x04 : 0]), Buffer.alloc(17)]);
+  const writeDurability = async () => {
+    await run(disk, blockCdb(0x2a, 0, 1), { dataOut: Buffer.alloc(512) });
+    return backend.calls.at(-1)?.durable;
+  };
+  t.equal(await writeDurability(), false, 'WCE=1: acknowledged before it is durable');
+  t.equal(outcome(await run(disk, select6(24), { dataOut: caching(false) })), 'GOOD');
+  t.equal((await run(disk, sense6(0x08, { dbd: true }))).dataIn![6]! & 0x04, 0, 'WCE=0 reported');
+  t.equal(await writeDurability(), true, 'WCE=0: durable before GOOD');
+  t.equal(outcome(await run(disk, select6(24), { dataOut: caching(true) })), 'GOOD');
+  t.equal(await writeDurability(), false);
+  await run(disk, select6(24), { dataOut: caching(false) });
+  disk.reset();
+  t.equal(await writeDurability(), false, 'the default after a reset');
 });
