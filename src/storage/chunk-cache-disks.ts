@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { BugError, SgwError } from '../errors.js';
+import { readAt, writeAt } from './positioned-io.js';
 
 export interface CacheDiskSpec {
   path: string;
@@ -47,23 +48,15 @@ export class CacheDisks {
   async read(slot: number, start: number, length: number): Promise<Buffer> {
     const { disk, position } = this.locate(slot, start);
     const buffer = Buffer.allocUnsafe(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await disk.handle.read(buffer, done, length - done, position + done);
-      // Only slots written before are read, so the end of the file here means it was truncated under us.
-      if (bytesRead === 0) throw new SgwError('SGW_DISK_UNSUITABLE', `cache disk ${disk.path} ends at ${position + done} bytes, short of its registered size`);
-      done += bytesRead;
-    }
+    const done = await readAt(disk.handle, buffer, position);
+    // Only slots written before are read, so the end of the file here means it was truncated under us.
+    if (done < length) throw new SgwError('SGW_DISK_UNSUITABLE', `cache disk ${disk.path} ends at ${position + done} bytes, short of its registered size`);
     return buffer;
   }
 
   async write(slot: number, start: number, data: Buffer): Promise<void> {
     const { disk, position } = this.locate(slot, start);
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await disk.handle.write(data, done, data.length - done, position + done);
-      done += bytesWritten;
-    }
+    await writeAt(disk.handle, data, position);
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SgwError, UsageError } from '../../errors.js';
 import { blockDeviceSize } from '../disk-allocation.js';
+import { readAt, writeAt } from '../positioned-io.js';
 
 /**
  * The local disk of a stored volume, which holds the volume's whole current content. Writes reach it only after
@@ -52,7 +53,7 @@ export class StoredDisk {
 
   async read(offset: number, length: number): Promise<Buffer> {
     const out = Buffer.alloc(length);
-    await this.handle.read(out, 0, length, offset);
+    await readAt(this.handle, out, offset);
     return out;
   }
 
@@ -60,12 +61,12 @@ export class StoredDisk {
   async readChunk(index: number): Promise<Buffer> {
     const out = Buffer.alloc(this.chunkSize);
     const start = index * this.chunkSize;
-    await this.handle.read(out, 0, Math.max(0, Math.min(this.chunkSize, this.sizeBytes - start)), start);
+    await readAt(this.handle, out.subarray(0, Math.max(0, Math.min(this.chunkSize, this.sizeBytes - start))), start);
     return out;
   }
 
   async write(offset: number, data: Buffer): Promise<void> {
-    await this.handle.write(data, 0, data.length, offset);
+    await writeAt(this.handle, data, offset);
     // Only once the write is done: a sync that began while it was in flight need not cover it.
     this.unsynced = true;
   }

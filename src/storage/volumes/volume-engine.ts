@@ -287,7 +287,7 @@ export class VolumeEngine {
     const deadline = Date.now() + timeoutMs;
     // Someone waits for the store to catch up: upload without waiting for writes to settle.
     this.draining++;
-    this.progress.emit('dirty');
+    this.progress.emit('urgent');
     try {
       while (this.dirtyChunkCount() > 0 || this.unapplied.size > 0 || this.appending.size > 0) {
         if (Date.now() > deadline) throw new SgwError('SGW_BACKEND_FAILED', `${this.dirtyChunkCount()} chunks still wait for upload`);
@@ -560,7 +560,10 @@ export class VolumeEngine {
     while (!this.closed) {
       const job = this.nextJob();
       if (!job) {
-        await this.nextProgress(Math.min(500, Math.max(20, this.writeBackDelayMs)), ['dirty', 'progress']);
+        // A new write makes nothing eligible before the write-back delay unless uploads are urgent: waking every
+        // worker to scan the dirty chunks at each write would cost more than the writes themselves.
+        const urgent = this.draining > 0 || this.underPressure();
+        await this.nextProgress(Math.min(500, Math.max(20, this.writeBackDelayMs)), urgent ? ['dirty', 'urgent'] : ['urgent']);
         continue;
       }
       await this.upload(job.volume, job.index);
