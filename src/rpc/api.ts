@@ -112,7 +112,7 @@ export interface SetChapParams {
 }
 
 export type CreateVolumeParams =
-  | { name?: string; type: 'cached'; sizeBytes: number }
+  | { name?: string; type: 'cached'; sizeBytes?: number; fromSnapshot?: string }
   | { name?: string; type: 'stored'; diskPath: string; preserveExistingData?: boolean };
 
 export interface ShareSummary {
@@ -126,9 +126,26 @@ export interface ShareSummary {
 export interface SnapshotSummary {
   snapshotId: string;
   volumeId: string;
+  volumeName: string;
   description: string;
+  /** PENDING, COMPLETED, ERROR, or DELETING. */
   status: string;
   createdAt: string;
+  sizeBytes: number;
+}
+
+export interface SnapshotDetails extends SnapshotSummary {
+  chunkSize: number;
+  completedAt: string | null;
+  error: string | null;
+  /** Chunks whose content at the snapshot's instant is not in the store yet. */
+  chunksPending: number;
+  progressPercent: number;
+}
+
+export interface CreateSnapshotParams {
+  volume: string;
+  description?: string;
 }
 
 export interface TapeSummary {
@@ -157,7 +174,10 @@ export interface Api {
   'volume.chap.list': { params: { volume?: string }; result: ChapEntry[] };
   'volume.chap.delete': { params: { volume: string; initiatorName: string }; result: { deleted: ChapEntry } };
   'share.list': { params: NoParams; result: ShareSummary[] };
-  'snapshot.list': { params: NoParams; result: SnapshotSummary[] };
+  'snapshot.list': { params: { volume?: string; fromBucket?: boolean }; result: SnapshotSummary[] };
+  'snapshot.create': { params: CreateSnapshotParams; result: SnapshotDetails };
+  'snapshot.describe': { params: { snapshot: string }; result: SnapshotDetails };
+  'snapshot.delete': { params: { snapshot: string }; result: { deleted: string } };
   'tape.list': { params: NoParams; result: TapeSummary[] };
 }
 

@@ -9,16 +9,20 @@ export default class VolumeCreate extends SgwCommand {
 
 A stored volume (--stored --disk PATH, 1 GiB to 16 TiB) keeps all its data on a local disk of its own, a block device or a file, and the object store receives its changes asynchronously. The disk is emptied unless --preserve-existing-data is given; then the volume serves what the disk holds and uploads all of it first (status BOOTSTRAPPING).
 
+A cached volume can start as a copy of a snapshot (--from-snapshot ID, of this gateway or found in the bucket with sgw snapshot list --from-bucket): it is usable at once and reads the snapshot's data from the object store as needed. Its size defaults to the snapshot's.
+
 Either way, writes are durable in the upload buffer before they are acknowledged. Without a NAME the generated volume ID is its name.`;
   static override examples = [
     '<%= config.bin %> volume create --cached 500GiB',
     '<%= config.bin %> volume create db01 --cached 2TiB',
     '<%= config.bin %> volume create files --stored --disk /dev/sdd --preserve-existing-data',
+    '<%= config.bin %> volume create db01-restored --from-snapshot snap-1a2b3c4d',
   ];
   static override args = { name: Args.string({ description: 'volume name (default: the generated ID)' }) };
   static override flags = {
-    cached: sizeFlag({ description: 'size of a cached volume, e.g. 500GiB', exactlyOne: ['cached', 'stored'] }),
-    stored: Flags.boolean({ description: 'a stored volume on the local disk given by --disk', dependsOn: ['disk'], exactlyOne: ['cached', 'stored'] }),
+    cached: sizeFlag({ description: 'size of a cached volume, e.g. 500GiB', exactlyOne: ['cached', 'stored', 'from-snapshot'] }),
+    stored: Flags.boolean({ description: 'a stored volume on the local disk given by --disk', dependsOn: ['disk'], exactlyOne: ['cached', 'stored', 'from-snapshot'] }),
+    'from-snapshot': Flags.string({ description: 'a cached volume restored from this snapshot, of its size' }),
     disk: Flags.string({ description: 'block device or file of a stored volume (absolute path)', dependsOn: ['stored'] }),
     'preserve-existing-data': Flags.boolean({ description: 'serve and upload what the disk of a stored volume already holds', dependsOn: ['stored'] }),
   };
@@ -26,9 +30,10 @@ Either way, writes are durable in the upload buffer before they are acknowledged
   async run(): Promise<void> {
     const { args, flags } = await this.parse(VolumeCreate);
     const name = args.name === undefined ? {} : { name: args.name };
-    const params = flags.cached === undefined
+    const fromSnapshot = flags['from-snapshot'];
+    const params = flags.stored
       ? { ...name, type: 'stored' as const, diskPath: flags.disk ?? '', preserveExistingData: flags['preserve-existing-data'] }
-      : { ...name, type: 'cached' as const, sizeBytes: flags.cached };
+      : { ...name, type: 'cached' as const, ...(flags.cached === undefined ? {} : { sizeBytes: flags.cached }), ...(fromSnapshot === undefined ? {} : { fromSnapshot }) };
     await this.show(flags, await this.call(flags, 'volume.create', params), volumeView);
   }
 }

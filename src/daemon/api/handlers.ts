@@ -4,11 +4,15 @@ import { chapHandlers } from './chap-api.js';
 import { diskHandlers } from './disk-api.js';
 import { gatewayHandlers } from './gateway-api.js';
 import { inventoryHandlers } from './inventory-api.js';
+import { snapshotHandlers } from './snapshot-api.js';
 import { volumeHandlers } from './volume-api.js';
 
 type Handlers = { [M in Method]: (params: Params<M> | unknown) => Result<M> | Promise<Result<M>> };
 
 /** Every method of the control API; the type makes a method missing from here a compile error. */
 export function createHandlers(ctx: DaemonContext): Handlers {
-  return { ...gatewayHandlers(ctx), ...diskHandlers(ctx), ...inventoryHandlers(ctx), ...volumeHandlers(ctx), ...chapHandlers(ctx) };
+  return {
+    ...gatewayHandlers(ctx), ...diskHandlers(ctx), ...inventoryHandlers(ctx), ...volumeHandlers(ctx), ...chapHandlers(ctx),
+    ...snapshotHandlers(ctx),
+  };
 }

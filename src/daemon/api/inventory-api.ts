@@ -5,7 +5,6 @@ import { withoutParams } from './params.js';
 export function inventoryHandlers(ctx: DaemonContext) {
   return {
     'share.list': withoutParams(() => ctx.catalog.shares()),
-    'snapshot.list': withoutParams(() => ctx.catalog.snapshots()),
     'tape.list': withoutParams(() => ctx.catalog.tapes()),
   };
 }

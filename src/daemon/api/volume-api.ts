@@ -6,7 +6,9 @@ import type { DaemonContext } from '../context.js';
 import { parseParams, withoutParams } from './params.js';
 
 const createParams = z.discriminatedUnion('type', [
-  z.object({ name: z.string().min(1).optional(), type: z.literal('cached'), sizeBytes: z.number().int().positive() }).strict(),
+  z.object({
+    name: z.string().min(1).optional(), type: z.literal('cached'), sizeBytes: z.number().int().positive().optional(), fromSnapshot: z.string().min(1).optional(),
+  }).strict().refine((r) => r.sizeBytes !== undefined || r.fromSnapshot !== undefined, { message: 'a cached volume needs a size, or a snapshot to restore' }),
   z.object({
     name: z.string().min(1).optional(), type: z.literal('stored'), diskPath: z.string().min(1), preserveExistingData: z.boolean().optional(),
   }).strict(),
@@ -29,9 +31,11 @@ export function volumeHandlers(ctx: DaemonContext) {
     'volume.create': async (params: unknown): Promise<VolumeDetails> => {
       const request = parseParams(createParams, params);
       const engine = await ctx.engines.volumes();
-      const created = request.type === 'cached'
-        ? engine.create({ name: request.name, sizeBytes: request.sizeBytes })
-        : await engine.createStored({ name: request.name, diskPath: request.diskPath, preserveExistingData: request.preserveExistingData });
+      const created = request.type === 'stored'
+        ? await engine.createStored({ name: request.name, diskPath: request.diskPath, preserveExistingData: request.preserveExistingData })
+        : request.fromSnapshot !== undefined
+          ? await engine.createFromSnapshot({ name: request.name, sizeBytes: request.sizeBytes, snapshotId: request.fromSnapshot })
+          : engine.create({ name: request.name, sizeBytes: request.sizeBytes! });
       return details(engine, created.volumeId);
     },
     'volume.describe': async (params: unknown): Promise<VolumeDetails> => {

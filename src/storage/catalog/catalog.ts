@@ -146,10 +146,7 @@ export class Catalog {
   /** Deletes the volume and its map; the chunks it alone referenced become garbage for collectGarbage. */
   deleteVolume(volumeId: string): void {
     this.db.transaction(() => {
-      this.db.prepare(`
-        UPDATE chunks SET refs = refs - (SELECT count(*) FROM volume_chunks vc WHERE vc.volume_id = @id AND vc.hash = chunks.hash)
-        WHERE hash IN (SELECT hash FROM volume_chunks WHERE volume_id = @id)
-      `).run({ id: volumeId });
+      this.moveRefs('volume', volumeId, -1);
       this.db.prepare('DELETE FROM volume_chunks WHERE volume_id = ?').run(volumeId);
       this.db.prepare('DELETE FROM volumes WHERE volume_id = ?').run(volumeId);
     })();
@@ -221,11 +218,107 @@ export class Catalog {
     }));
   }
 
-  snapshots(): SnapshotSummary[] {
-    return (this.db.prepare('SELECT * FROM snapshots ORDER BY created_at, snapshot_id').all() as Row[]).map((r) => ({
-      snapshotId: String(r.snapshot_id), volumeId: String(r.volume_id), description: String(r.description),
-      status: String(r.status), createdAt: String(r.created_at),
-    }));
+  snapshots(volumeId?: string): SnapshotRecord[] {
+    const rows = volumeId === undefined
+      ? this.db.prepare('SELECT * FROM snapshots ORDER BY created_at, snapshot_id').all()
+      : this.db.prepare('SELECT * FROM snapshots WHERE volume_id = ? ORDER BY created_at, snapshot_id').all(volumeId);
+    return (rows as Row[]).map(snapshotFromRow);
+  }
+
+  snapshot(snapshotId: string): SnapshotRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM snapshots WHERE snapshot_id = ?').get(snapshotId) as Row | undefined;
+    return row && snapshotFromRow(row);
+  }
+
+  /**
+   * The snapshot's instant, in one transaction: the chunks whose content the store already holds are referenced
+   * at once; the others are pending until captured.
+   */
+  beginSnapshot(s: SnapshotRecord, stored: ReadonlyMap<number, string>, pending: readonly number[]): void {
+    this.db.transaction(() => {
+      this.insertSnapshot(s);
+      this.addSnapshotChunks(s.snapshotId, stored);
+      const owe = this.db.prepare('INSERT INTO snapshot_pending (snapshot_id, chunk_index) VALUES (?, ?)');
+      for (const index of pending) owe.run(s.snapshotId, index);
+    })();
+  }
+
+  /** A snapshot found in the bucket: its chunks are in the store, and it now holds references to them. */
+  importSnapshot(s: SnapshotRecord, chunks: ReadonlyMap<number, string>): void {
+    this.db.transaction(() => {
+      this.insertSnapshot(s);
+      this.addSnapshotChunks(s.snapshotId, chunks);
+    })();
+  }
+
+  /** Chunks of a snapshot, each a reference that keeps its object in the store; the caller runs a transaction. */
+  private addSnapshotChunks(snapshotId: string, chunks: Iterable<[number, string]>): void {
+    const refer = this.db.prepare('INSERT INTO chunks (hash, refs, stored) VALUES (?, 1, 1) ON CONFLICT (hash) DO UPDATE SET refs = refs + 1');
+    const add = this.db.prepare('INSERT INTO snapshot_chunks (snapshot_id, chunk_index, hash) VALUES (?, ?, ?)');
+    for (const [index, hash] of chunks) {
+      refer.run(hash);
+      add.run(snapshotId, index, hash);
+    }
+  }
+
+  private insertSnapshot(s: SnapshotRecord): void {
+    this.db.prepare(`
+      INSERT INTO snapshots (snapshot_id, volume_id, volume_name, description, status, created_at, size_bytes, chunk_size, completed_at, error)
+      VALUES (@snapshotId, @volumeId, @volumeName, @description, @status, @createdAt, @sizeBytes, @chunkSize, @completedAt, @error)
+    `).run(s);
+  }
+
+  pendingSnapshotChunks(snapshotId: string): number[] {
+    return this.db.prepare('SELECT chunk_index FROM snapshot_pending WHERE snapshot_id = ? ORDER BY chunk_index').pluck().all(snapshotId) as number[];
+  }
+
+  /** The chunk's content at the snapshot's instant is `hash` (null: zeros): referenced, and no longer pending. */
+  captureSnapshotChunk(snapshotId: string, index: number, hash: string | null): void {
+    this.db.transaction(() => {
+      if (hash !== null) this.addSnapshotChunks(snapshotId, [[index, hash]]);
+      this.db.prepare('DELETE FROM snapshot_pending WHERE snapshot_id = ? AND chunk_index = ?').run(snapshotId, index);
+    })();
+  }
+
+  snapshotChunkMap(snapshotId: string): Map<number, string> {
+    const rows = this.db.prepare('SELECT chunk_index, hash FROM snapshot_chunks WHERE snapshot_id = ?').raw().all(snapshotId) as Array<[number, string]>;
+    return new Map(rows);
+  }
+
+  snapshotChunkCounts(snapshotId: string): { captured: number; pending: number } {
+    const count = (table: string) => this.db.prepare(`SELECT count(*) FROM ${table} WHERE snapshot_id = ?`).pluck().get(snapshotId) as number;
+    return { captured: count('snapshot_chunks'), pending: count('snapshot_pending') };
+  }
+
+  setSnapshotStatus(snapshotId: string, status: string, fields: { completedAt?: string; error?: string } = {}): void {
+    this.db.prepare('UPDATE snapshots SET status = ?, completed_at = coalesce(?, completed_at), error = coalesce(?, error) WHERE snapshot_id = ?')
+      .run(status, fields.completedAt ?? null, fields.error ?? null, snapshotId);
+  }
+
+  /** Drops the snapshot and its references; chunks nothing else references become garbage. */
+  deleteSnapshot(snapshotId: string): void {
+    this.db.transaction(() => {
+      this.moveRefs('snapshot', snapshotId, -1);
+      this.db.prepare('DELETE FROM snapshots WHERE snapshot_id = ?').run(snapshotId);
+    })();
+  }
+
+  /** A new volume whose map is the snapshot's: it reads the snapshot's chunks until it writes its own. */
+  addVolumeFromSnapshot(v: VolumeRecord, snapshotId: string): void {
+    this.db.transaction(() => {
+      this.addVolume(v);
+      this.db.prepare('INSERT INTO volume_chunks (volume_id, chunk_index, hash) SELECT ?, chunk_index, hash FROM snapshot_chunks WHERE snapshot_id = ?')
+        .run(v.volumeId, snapshotId);
+      this.moveRefs('snapshot', snapshotId, 1);
+    })();
+  }
+
+  /** Adds (+1) or drops (-1) the references a volume's or snapshot's whole map holds; the caller runs a transaction. */
+  private moveRefs(owner: 'volume' | 'snapshot', id: string, sign: 1 | -1): void {
+    this.db.prepare(`
+      UPDATE chunks SET refs = refs + @sign * (SELECT count(*) FROM ${owner}_chunks m WHERE m.${owner}_id = @id AND m.hash = chunks.hash)
+      WHERE hash IN (SELECT hash FROM ${owner}_chunks WHERE ${owner}_id = @id)
+    `).run({ id, sign });
   }
 
   tapes(): TapeSummary[] {
@@ -255,6 +348,21 @@ export interface VolumeRecord extends VolumeSummary {
   lastUploadAt: string | null;
   /** The local disk of a stored volume. */
   diskPath: string | null;
+}
+
+export interface SnapshotRecord extends SnapshotSummary {
+  chunkSize: number;
+  completedAt: string | null;
+  error: string | null;
+}
+
+function snapshotFromRow(r: Row): SnapshotRecord {
+  return {
+    snapshotId: String(r.snapshot_id), volumeId: String(r.volume_id), volumeName: String(r.volume_name),
+    description: String(r.description), status: String(r.status), createdAt: String(r.created_at),
+    sizeBytes: Number(r.size_bytes), chunkSize: Number(r.chunk_size),
+    completedAt: r.completed_at === null ? null : String(r.completed_at), error: r.error === null ? null : String(r.error),
+  };
 }
 
 function volumeFromRow(r: Row): VolumeRecord {

@@ -97,4 +97,37 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (volume_id, initiator_name)
   ) STRICT;
   `,
+  // 6: snapshots. A snapshot outlives its volume (so no foreign key to it) and holds its own chunk references.
+  // Chunks that were dirty at the snapshot's instant are listed in snapshot_pending until their content is
+  // captured; a write to one of them captures it first, so after a crash a pending chunk still holds its content
+  // of that instant.
+  `
+  CREATE TABLE snapshots_v6 (
+    snapshot_id TEXT PRIMARY KEY,
+    volume_id TEXT NOT NULL,
+    volume_name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL CHECK (size_bytes > 0),
+    chunk_size INTEGER NOT NULL CHECK (chunk_size > 0),
+    completed_at TEXT,
+    error TEXT
+  ) STRICT;
+  DROP TABLE snapshots;
+  ALTER TABLE snapshots_v6 RENAME TO snapshots;
+
+  CREATE TABLE snapshot_chunks (
+    snapshot_id TEXT NOT NULL REFERENCES snapshots (snapshot_id) ON DELETE CASCADE,
+    chunk_index INTEGER NOT NULL,
+    hash TEXT NOT NULL REFERENCES chunks (hash),
+    PRIMARY KEY (snapshot_id, chunk_index)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE snapshot_pending (
+    snapshot_id TEXT NOT NULL REFERENCES snapshots (snapshot_id) ON DELETE CASCADE,
+    chunk_index INTEGER NOT NULL,
+    PRIMARY KEY (snapshot_id, chunk_index)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

@@ -4,12 +4,13 @@ import { SgwError } from '../../errors.js';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../backends/object-store.js';
 import type { BandwidthLimiter } from '../bandwidth-limiter.js';
-import type { Catalog, VolumeRecord } from '../catalog/catalog.js';
+import type { Catalog, SnapshotRecord, VolumeRecord } from '../catalog/catalog.js';
 import type { ChunkCache } from '../chunk-cache.js';
 import { KeyedLock } from '../keyed-lock.js';
 import type { UploadBuffer } from '../upload-buffer.js';
 import { chunkHash, chunkObjectKey, isAllZero, readChunkObject } from './chunk-objects.js';
 import { addExtent, covers, type Extent } from './extents.js';
+import { decodeManifest, encodeManifest, SNAPSHOT_MANIFEST_PREFIX, snapshotManifestKey } from './snapshot-manifest.js';
 import { StoredDisk } from './stored-disk.js';
 import { checkNewVolume } from './volume-limits.js';
 
@@ -76,6 +77,11 @@ interface Volume {
   passThrough?: Promise<void>;
   /** Writes of a stored volume that go through the upload buffer and have not finished yet. */
   journaled: number;
+  /**
+   * Chunks that pending snapshots still need as they were at their instant, and which snapshots: a write to one
+   * captures it first (copy-on-write).
+   */
+  owed: Map<number, Set<string>>;
 }
 
 /** The part of an I/O that falls in one chunk: its range within the chunk and its place in the I/O. */
@@ -137,6 +143,7 @@ export class VolumeEngine {
       }
     }
     engine.replaying = false;
+    engine.resumeSnapshots();
     await engine.releaseJournal();
     options.log.info({ volumes: engine.volumes.size, dirtyChunks: engine.dirtyChunkCount() }, 'volume engine ready');
     return engine;
@@ -158,7 +165,7 @@ export class VolumeEngine {
     const volume: Volume = {
       record, map: this.o.catalog.chunkMap(record.volumeId), dirty: new Map(), uploading: new Set(), failures: new Map(),
       hits: 0, misses: 0, deleted: false, ...(disk ? { disk } : {}),
-      passThroughSeq: this.o.catalog.passThroughSeq(record.volumeId), journaled: 0,
+      passThroughSeq: this.o.catalog.passThroughSeq(record.volumeId), journaled: 0, owed: new Map(),
     };
     this.volumes.set(record.volumeId, volume);
     return volume;
@@ -236,6 +243,9 @@ export class VolumeEngine {
     const v = this.volume(idOrName);
     v.deleted = true;
     this.volumes.delete(v.record.volumeId);
+    for (const snapshotId of new Set([...v.owed.values()].flatMap((ids) => [...ids]))) {
+      this.o.catalog.setSnapshotStatus(snapshotId, 'ERROR', { error: 'the volume was deleted before the snapshot completed' });
+    }
     const keys = [...new Set([...v.dirty.keys(), ...v.map.keys()])].map((i) => this.key(v, i));
     await this.locks.settled(keys);
     for (const key of keys) this.o.cache.delete(key);
@@ -328,6 +338,7 @@ export class VolumeEngine {
     try {
       const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
       try {
+        await this.captureOwed(v, pieces);
         const seq = await this.append(v, op);
         try {
           await this.apply(v, seq, op, pieces);
@@ -355,6 +366,7 @@ export class VolumeEngine {
       try {
         const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
         try {
+          await this.captureOwed(v, pieces);
           const seq = await this.appendOnce(v, op).catch((err: unknown) => {
             if (err instanceof SgwError && err.code === 'SGW_UPLOAD_BUFFER_FULL') return undefined;
             throw err;
@@ -380,6 +392,7 @@ export class VolumeEngine {
     await v.passThrough;
     const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
     try {
+      await this.captureOwed(v, pieces);
       await this.apply(v, --this.throughSeq, op, pieces);
       if (op.durable) await v.disk?.sync();
     } finally {
@@ -553,7 +566,7 @@ export class VolumeEngine {
   private startUploader(): void {
     const parallelism = this.o.uploadParallelism ?? 8;
     for (let i = 0; i < parallelism; i++) this.workers.push(this.uploadWorker());
-    this.workers.push(this.garbageWorker());
+    this.workers.push(this.garbageWorker(), this.snapshotWorker());
   }
 
   private async uploadWorker(): Promise<void> {
@@ -600,20 +613,10 @@ export class VolumeEngine {
     try {
       const snapshot = await this.snapshotChunk(v, index);
       if (!snapshot) return;
-      const hash = snapshot.content && !isAllZero(snapshot.content) ? chunkHash(snapshot.content) : null;
-      const unlockHash = hash ? await this.locks.acquire([`chunk:${hash}`]) : () => undefined;
-      try {
-        if (hash && snapshot.content && !this.o.catalog.isChunkStored(hash)) {
-          this.o.catalog.chunkUploadStarting(hash);
-          await this.o.limiter?.take(snapshot.content.length);
-          await this.o.store.put(chunkObjectKey(hash), snapshot.content);
-          this.o.catalog.chunkStored(hash);
-        }
-        if (v.deleted) return;
-        this.o.catalog.setChunk(v.record.volumeId, index, hash, new Date().toISOString());
-      } finally {
-        unlockHash();
-      }
+      const hash = await this.storeChunk(snapshot.content, (stored) => {
+        if (!v.deleted) this.o.catalog.setChunk(v.record.volumeId, index, stored, new Date().toISOString());
+      });
+      if (v.deleted) return;
       if (hash) v.map.set(index, hash);
       else v.map.delete(index);
       const unlock = await this.locks.acquire([key]);
@@ -653,15 +656,230 @@ export class VolumeEngine {
     try {
       const dirty = v.dirty.get(index);
       if (!dirty || v.deleted) return undefined;
-      if (v.disk) return { content: await v.disk.readChunk(index), lastSeq: dirty.lastSeq };
-      if (dirty.zeroed) return { content: null, lastSeq: dirty.lastSeq };
-      if (dirty.extents) await this.loadBase(v, index, dirty);
-      const content = await this.o.cache.get(this.key(v, index));
-      if (!content) throw new SgwError('SGW_INTERNAL', `dirty chunk ${index} of ${v.record.volumeId} is missing from the cache`);
-      return { content, lastSeq: dirty.lastSeq };
+      return { content: await this.dirtyContent(v, index, dirty), lastSeq: dirty.lastSeq };
     } finally {
       unlock();
     }
+  }
+
+  /** A dirty chunk's whole content (null: all zeros); the caller holds the chunk's lock. */
+  private async dirtyContent(v: Volume, index: number, dirty: DirtyChunk): Promise<Buffer | null> {
+    if (v.disk) return v.disk.readChunk(index);
+    if (dirty.zeroed) return null;
+    if (dirty.extents) await this.loadBase(v, index, dirty);
+    const content = await this.o.cache.get(this.key(v, index));
+    if (!content) throw new SgwError('SGW_INTERNAL', `dirty chunk ${index} of ${v.record.volumeId} is missing from the cache`);
+    return content;
+  }
+
+  /**
+   * Puts content into the store as a chunk object unless the store has it, and runs `commit` with its hash (null:
+   * all zeros, nothing stored) under the hash's lock, so that garbage collection cannot take the object before the
+   * reference that `commit` records.
+   */
+  private async storeChunk(content: Buffer | null, commit: (hash: string | null) => void): Promise<string | null> {
+    const hash = content && !isAllZero(content) ? chunkHash(content) : null;
+    if (!hash || !content) {
+      commit(null);
+      return null;
+    }
+    const unlockHash = await this.locks.acquire([`chunk:${hash}`]);
+    try {
+      if (!this.o.catalog.isChunkStored(hash)) {
+        this.o.catalog.chunkUploadStarting(hash);
+        await this.o.limiter?.take(content.length);
+        await this.o.store.put(chunkObjectKey(hash), content);
+        this.o.catalog.chunkStored(hash);
+      }
+      commit(hash);
+    } finally {
+      unlockHash();
+    }
+    return hash;
+  }
+
+  // ---- snapshots ---------------------------------------------------------------------------------------------
+
+  /**
+   * A crash-consistent snapshot at this instant, while the volume stays online. Chunks the store holds as they are
+   * now are referenced at once; the dirty ones are captured in the background, or by the first write to one of them
+   * (copy-on-write), so that nothing written after this instant reaches the snapshot. PENDING until the manifest is
+   * in the bucket, then COMPLETED.
+   */
+  createSnapshot(idOrName: string, description = ''): SnapshotRecord {
+    const v = this.volume(idOrName);
+    const record: SnapshotRecord = {
+      snapshotId: `snap-${randomBytes(4).toString('hex')}`, volumeId: v.record.volumeId, volumeName: v.record.name, description,
+      status: 'PENDING', createdAt: new Date().toISOString(), sizeBytes: v.record.sizeBytes, chunkSize: this.chunkSize,
+      completedAt: null, error: null,
+    };
+    // No await from here to the end: no write can land between reading the volume's state and recording it.
+    const pending = [...v.dirty.keys()];
+    const stored = new Map([...v.map].filter(([index]) => !v.dirty.has(index)));
+    this.o.catalog.beginSnapshot(record, stored, pending);
+    for (const index of pending) this.owe(v, index, record.snapshotId);
+    this.o.log.info({ snapshotId: record.snapshotId, volumeId: v.record.volumeId, pending: pending.length }, 'snapshot started');
+    this.progress.emit('snapshot');
+    return record;
+  }
+
+  /** Deletes a snapshot; chunks that nothing else references are collected afterwards. */
+  async deleteSnapshot(snapshotId: string): Promise<void> {
+    const s = this.o.catalog.snapshot(snapshotId);
+    if (!s) throw new SgwError('SGW_NOT_FOUND', `there is no snapshot ${snapshotId}; see sgw snapshot list`);
+    if (s.status === 'PENDING') throw new SgwError('SGW_IN_USE', `snapshot ${snapshotId} is still being created; delete it once it is COMPLETED`);
+    this.o.catalog.setSnapshotStatus(snapshotId, 'DELETING');
+    await this.finishDelete(snapshotId);
+  }
+
+  /** A cached volume whose content is the snapshot's: usable at once, its chunks read through from the store. */
+  async createFromSnapshot(request: { name?: string; sizeBytes?: number; snapshotId: string }): Promise<VolumeRecord> {
+    const s = this.o.catalog.snapshot(request.snapshotId) ?? await this.importSnapshot(request.snapshotId);
+    if (s.status !== 'COMPLETED') throw new SgwError('SGW_IN_USE', `snapshot ${s.snapshotId} is ${s.status}; restore it once it is COMPLETED`);
+    if (s.chunkSize !== this.chunkSize) {
+      throw new SgwError('SGW_INVALID_ARGUMENT', `snapshot ${s.snapshotId} has ${s.chunkSize}-byte chunks and this gateway ${this.chunkSize}-byte ones`);
+    }
+    const sizeBytes = request.sizeBytes ?? s.sizeBytes;
+    if (sizeBytes < s.sizeBytes) throw new SgwError('SGW_INVALID_SIZE', `a volume restored from ${s.snapshotId} needs at least ${s.sizeBytes} bytes, its size`);
+    const volumeId = `vol-${randomBytes(4).toString('hex')}`;
+    const name = request.name ?? volumeId;
+    checkNewVolume({ name, sizeBytes, type: 'cached' }, this.o.catalog.volumeRecords());
+    const record: VolumeRecord = {
+      volumeId, name, type: 'cached', sizeBytes, status: 'AVAILABLE',
+      createdAt: new Date().toISOString(), chunkSize: this.chunkSize, lastUploadAt: null, diskPath: null,
+    };
+    this.o.catalog.addVolumeFromSnapshot(record, s.snapshotId);
+    this.track(record);
+    this.o.log.info({ volumeId, name, snapshotId: s.snapshotId }, 'volume restored from snapshot');
+    return record;
+  }
+
+  /** Completed snapshots whose manifests are in the bucket, whichever gateway made them. */
+  async bucketSnapshots(): Promise<SnapshotRecord[]> {
+    const found: SnapshotRecord[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.o.store.list({ prefix: SNAPSHOT_MANIFEST_PREFIX, ...(token ? { continuationToken: token } : {}) });
+      for (const object of page.objects) {
+        if (!object.key.endsWith('.json')) continue;
+        found.push(decodeManifest((await this.o.store.get(object.key)).body, object.key).record);
+      }
+      token = page.nextContinuationToken;
+    } while (token);
+    return found;
+  }
+
+  /** Chunks of the snapshot not captured yet, and how far it is. */
+  snapshotProgress(snapshotId: string): { chunksPending: number; progressPercent: number } {
+    const { captured, pending } = this.o.catalog.snapshotChunkCounts(snapshotId);
+    const status = this.o.catalog.snapshot(snapshotId)?.status;
+    const total = captured + pending;
+    const percent = status === 'COMPLETED' ? 100 : total === 0 ? 99 : Math.min(99, Math.floor((100 * captured) / total));
+    return { chunksPending: pending, progressPercent: percent };
+  }
+
+  private async importSnapshot(snapshotId: string): Promise<SnapshotRecord> {
+    const key = snapshotManifestKey(snapshotId);
+    const body = await this.o.store.get(key).then((r) => r.body, (err: unknown) => {
+      if (err instanceof SgwError && err.code === 'SGW_OBJECT_NOT_FOUND') {
+        throw new SgwError('SGW_NOT_FOUND', `there is no snapshot ${snapshotId} here or in the bucket; see sgw snapshot list --from-bucket`);
+      }
+      throw err;
+    });
+    const { record, chunks } = decodeManifest(body, key);
+    this.o.catalog.importSnapshot(record, chunks);
+    this.o.log.info({ snapshotId }, 'snapshot imported from the bucket');
+    return record;
+  }
+
+  private owe(v: Volume, index: number, snapshotId: string): void {
+    const owed = v.owed.get(index) ?? new Set<string>();
+    owed.add(snapshotId);
+    v.owed.set(index, owed);
+  }
+
+  /** After a restart: pending snapshots go on capturing (their chunks were not written since), deletes finish. */
+  private resumeSnapshots(): void {
+    for (const s of this.o.catalog.snapshots()) {
+      if (s.status !== 'PENDING') continue;
+      const v = this.volumes.get(s.volumeId);
+      if (!v) {
+        this.o.catalog.setSnapshotStatus(s.snapshotId, 'ERROR', { error: 'the volume was deleted before the snapshot completed' });
+        continue;
+      }
+      for (const index of this.o.catalog.pendingSnapshotChunks(s.snapshotId)) this.owe(v, index, s.snapshotId);
+    }
+  }
+
+  /** Copy-on-write: a write first captures the chunks pending snapshots still need. The caller holds their locks. */
+  private async captureOwed(v: Volume, pieces: Piece[]): Promise<void> {
+    for (const p of pieces) if (v.owed.has(p.index)) await this.capture(v, p.index);
+  }
+
+  /** Records the chunk's current content in every snapshot that owes it; the caller holds the chunk's lock. */
+  private async capture(v: Volume, index: number): Promise<void> {
+    const snapshots = v.owed.get(index);
+    if (!snapshots) return;
+    const record = (hash: string | null) => {
+      for (const snapshotId of snapshots) this.o.catalog.captureSnapshotChunk(snapshotId, index, hash);
+      v.owed.delete(index);
+    };
+    const dirty = v.dirty.get(index);
+    // A clean chunk is in the store as it is: its hash is all there is to record.
+    if (!dirty) record(v.map.get(index) ?? null);
+    else await this.storeChunk(await this.dirtyContent(v, index, dirty), record);
+    this.progress.emit('snapshot');
+  }
+
+  private async snapshotWorker(): Promise<void> {
+    while (!this.closed) {
+      const advanced = await this.advanceSnapshots().catch((err: unknown) => {
+        this.o.log.warn({ err }, 'snapshot work failed; will retry');
+        return false;
+      });
+      if (!advanced) await this.nextProgress(1_000, ['snapshot']);
+    }
+  }
+
+  /** One step: capture one owed chunk, or complete or delete one snapshot. False when there was nothing to do. */
+  private async advanceSnapshots(): Promise<boolean> {
+    for (const v of this.volumes.values()) {
+      const index = v.owed.keys().next().value;
+      if (index === undefined) continue;
+      const unlock = await this.locks.acquire([this.key(v, index)]);
+      try {
+        await this.capture(v, index);
+      } finally {
+        unlock();
+      }
+      return true;
+    }
+    for (const s of this.o.catalog.snapshots()) {
+      if (s.status === 'DELETING') {
+        await this.finishDelete(s.snapshotId);
+        return true;
+      }
+      if (s.status === 'PENDING' && this.o.catalog.snapshotChunkCounts(s.snapshotId).pending === 0) {
+        await this.completeSnapshot(s);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private async completeSnapshot(s: SnapshotRecord): Promise<void> {
+    const completedAt = new Date().toISOString();
+    await this.o.store.put(snapshotManifestKey(s.snapshotId), encodeManifest(s, completedAt, this.o.catalog.snapshotChunkMap(s.snapshotId)));
+    this.o.catalog.setSnapshotStatus(s.snapshotId, 'COMPLETED', { completedAt });
+    this.o.log.info({ snapshotId: s.snapshotId }, 'snapshot completed');
+    this.progress.emit('snapshot');
+  }
+
+  /** The manifest goes first: a bucket never names chunks that garbage collection may already have taken. */
+  private async finishDelete(snapshotId: string): Promise<void> {
+    await this.o.store.delete(snapshotManifestKey(snapshotId));
+    this.o.catalog.deleteSnapshot(snapshotId);
+    this.o.log.info({ snapshotId }, 'snapshot deleted');
   }
 
   /** Lets the upload buffer reuse every record older than anything not yet safely in the store. */

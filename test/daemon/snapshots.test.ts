@@ -1,0 +1,47 @@
+import t from 'tap';
+import type { SnapshotDetails, SnapshotSummary, VolumeDetails } from '../../src/rpc/api.js';
+import { runClient, startVolumeGateway, volumeUrl } from '../harness/volume-gateway.js';
+
+t.test('snapshot, keep writing, restore: over iSCSI the restore reads the content of the instant', async (t) => {
+  const { d } = await startVolumeGateway(t);
+  await d.sgwJson('volume', 'create', 'src', '--cached', '1GiB');
+  const src = await volumeUrl(d, 'src');
+  const qemuIo = async (url: string, ...commands: string[]) => {
+    const r = await runClient('qemu-io', ['-f', 'raw', ...commands.flatMap((c) => ['-c', c]), url]);
+    t.equal(r.code, 0, `${commands.join('; ')}: ${r.stderr}`);
+    t.notMatch(r.stdout, /Pattern verification failed/, commands.join('; '));
+  };
+  await qemuIo(src, 'write -P 0x11 0 8M');
+
+  const created = await d.sgwJson<SnapshotDetails>('snapshot', 'create', 'src', '--description', 'before the upgrade', '--wait');
+  t.match(created, { status: 'COMPLETED', progressPercent: 100, volumeName: 'src', description: 'before the upgrade', sizeBytes: 2 ** 30 });
+  await qemuIo(src, 'write -P 0x22 0 4M');
+
+  const listed = await d.sgwJson<SnapshotSummary[]>('snapshot', 'list', '--volume', 'src');
+  t.same(listed.map((s) => s.snapshotId), [created.snapshotId]);
+  const inBucket = await d.sgwJson<SnapshotSummary[]>('snapshot', 'list', '--from-bucket');
+  t.same(inBucket.map((s) => [s.snapshotId, s.status]), [[created.snapshotId, 'COMPLETED']]);
+
+  const restored = await d.sgwJson<VolumeDetails>('volume', 'create', 'restored', '--from-snapshot', created.snapshotId);
+  t.equal(restored.sizeBytes, 2 ** 30);
+  const copy = await volumeUrl(d, 'restored');
+  await qemuIo(copy, 'read -P 0x11 0 8M', 'read -P 0 8M 1M');
+  await qemuIo(src, 'read -P 0x22 0 4M', 'read -P 0x11 4M 4M');
+
+  // The restored volume keeps its own references: deleting the snapshot leaves it whole.
+  t.match(await d.sgwJson('snapshot', 'delete', created.snapshotId), { deleted: created.snapshotId });
+  t.same(await d.sgwJson('snapshot', 'list'), []);
+  await qemuIo(copy, 'read -P 0x11 0 8M');
+});
+
+t.test('snapshot commands refuse what does not exist, in one line', async (t) => {
+  const { d } = await startVolumeGateway(t);
+  for (const args of [['snapshot', 'describe', 'snap-00000000'], ['snapshot', 'create', 'nope'], ['volume', 'create', 'x', '--from-snapshot', 'snap-00000000'], ['snapshot', 'list', '--volume', 'nope']]) {
+    const r = await d.sgw(...args);
+    t.equal(r.code, 1, args.join(' '));
+    t.equal(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: ${r.stderr}`);
+    t.match(r.stderr, /no (snapshot|volume)/);
+  }
+  const both = await d.sgw('volume', 'create', 'y', '--cached', '1GiB', '--from-snapshot', 'snap-00000000');
+  t.equal(both.code, 2, 'a size and a snapshot at once is a usage error');
+});
