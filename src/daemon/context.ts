@@ -1,5 +1,6 @@
 import type { Catalog } from '../storage/catalog/catalog.js';
 import type { Logger } from './logger.js';
+import type { ScheduledSnapshots } from './scheduled-snapshots.js';
 import type { StorageEngines } from './storage-engines.js';
 import type { IscsiPortal } from './targets/iscsi/iscsi-portal.js';
 import type { VolumeTargets } from './volume-targets.js';
@@ -12,6 +13,7 @@ export interface DaemonContext {
   startedAt: Date;
   log: Logger;
   engines: StorageEngines;
+  schedules: ScheduledSnapshots;
   /** The iSCSI portal, the host it listens on, and the volumes' targets it serves. */
   iscsi: { portal: IscsiPortal; host: string; targets: VolumeTargets };
 }

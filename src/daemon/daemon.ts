@@ -7,6 +7,7 @@ import { createHandlers } from './api/handlers.js';
 import { ControlServer } from './control-server.js';
 import type { DaemonContext } from './context.js';
 import type { Logger } from './logger.js';
+import { ScheduledSnapshots } from './scheduled-snapshots.js';
 import { StorageEngines } from './storage-engines.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
 import { IscsiPortal } from './targets/iscsi/iscsi-portal.js';
@@ -38,6 +39,7 @@ export class Daemon {
     private readonly lock: StateLock,
     private readonly catalog: Catalog,
     private readonly engines: StorageEngines,
+    private readonly schedules: ScheduledSnapshots,
     private readonly portal: IscsiPortal,
     private readonly control: ControlServer,
     private readonly log: Logger,
@@ -55,11 +57,15 @@ export class Daemon {
       await engines.start();
       const targets = new VolumeTargets(catalog, engines);
       portal = await listenIscsi(iscsiListen, iscsiAdvertise, targets, log);
-      const ctx: DaemonContext = { catalog, stateDir, socketPath, startedAt: new Date(), log, engines, iscsi: { portal, host: iscsiListen.host, targets } };
+      const schedules = new ScheduledSnapshots(catalog, engines, log.child({ scheduler: 'snapshots' }));
+      const ctx: DaemonContext = {
+        catalog, stateDir, socketPath, startedAt: new Date(), log, engines, schedules, iscsi: { portal, host: iscsiListen.host, targets },
+      };
       const control = new ControlServer(createHandlers(ctx), log);
       await control.listen(socketPath);
       log.info({ version: VERSION, stateDir, socket: socketPath, iscsiPort: portal.port, pid: process.pid }, 'sgwd ready');
-      return new Daemon(lock, catalog, engines, portal, control, log);
+      schedules.start();
+      return new Daemon(lock, catalog, engines, schedules, portal, control, log);
     } catch (err) {
       await portal?.close();
       await engines?.close();
@@ -74,6 +80,7 @@ export class Daemon {
     this.log.info('sgwd stopping');
     await this.control.close();
     await this.portal.close();
+    await this.schedules.stop();
     await this.engines.close();
     this.catalog.close();
     await this.lock.release();

@@ -143,6 +143,24 @@ export interface SnapshotDetails extends SnapshotSummary {
   progressPercent: number;
 }
 
+export interface SnapshotScheduleInfo {
+  volume: string;
+  volumeId: string;
+  schedule: { kind: 'interval'; startAt: number; everyHours: number } | { kind: 'cron'; expression: string };
+  /** e.g. "every 24 h from 03:00". */
+  description: string;
+  timezone: string;
+  lastRunAt: string;
+  nextRunAt: string;
+}
+
+export interface SetSnapshotScheduleParams {
+  volume: string;
+  startAt?: number;
+  everyHours?: number;
+  cron?: string;
+}
+
 export interface CreateSnapshotParams {
   volume: string;
   description?: string;
@@ -178,6 +196,8 @@ export interface Api {
   'snapshot.create': { params: CreateSnapshotParams; result: SnapshotDetails };
   'snapshot.describe': { params: { snapshot: string }; result: SnapshotDetails };
   'snapshot.delete': { params: { snapshot: string }; result: { deleted: string } };
+  /** Shows the volume's schedule; with any of startAt, everyHours, cron, sets it first. */
+  'snapshot.schedule': { params: SetSnapshotScheduleParams; result: SnapshotScheduleInfo };
   'tape.list': { params: NoParams; result: TapeSummary[] };
 }
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { SnapshotDetails, SnapshotSummary, VolumeDetails } from '../../src/rpc/api.js';
+import type { SnapshotDetails, SnapshotScheduleInfo, SnapshotSummary, VolumeDetails } from '../../src/rpc/api.js';
 import { runClient, startVolumeGateway, volumeUrl } from '../harness/volume-gateway.js';
 
 t.test('snapshot, keep writing, restore: over iSCSI the restore reads the content of the instant', async (t) => {
@@ -44,4 +44,36 @@ t.test('snapshot commands refuse what does not exist, in one line', async (t) =>
   }
   const both = await d.sgw('volume', 'create', 'y', '--cached', '1GiB', '--from-snapshot', 'snap-00000000');
   t.equal(both.code, 2, 'a size and a snapshot at once is a usage error');
+});
+
+t.test('schedules: daily from the creation hour by default, set with --start-at/--every or --cron, kept across restarts', async (t) => {
+  const { d } = await startVolumeGateway(t);
+  const volume = await d.sgwJson<VolumeDetails>('volume', 'create', 'v', '--cached', '1GiB');
+  const initial = await d.sgwJson<SnapshotScheduleInfo>('snapshot', 'schedule', 'v');
+  t.same(initial.schedule, { kind: 'interval', startAt: new Date(volume.createdAt).getUTCHours(), everyHours: 24 }, 'AWS default in UTC');
+  const hourOf = (iso: string) => new Date(iso).getUTCHours();
+
+  const every8 = await d.sgwJson<SnapshotScheduleInfo>('snapshot', 'schedule', 'v', '--start-at', '3', '--every', '8');
+  t.same(every8.schedule, { kind: 'interval', startAt: 3, everyHours: 8 });
+  t.ok([3, 11, 19].includes(hourOf(every8.nextRunAt)) && new Date(every8.nextRunAt).getUTCMinutes() === 0, every8.nextRunAt);
+  t.ok(Date.parse(every8.nextRunAt) - Date.now() <= 8 * 3600_000);
+
+  const cron = await d.sgwJson<SnapshotScheduleInfo>('snapshot', 'schedule', 'v', '--cron', '30 2 * * *');
+  t.same(cron.schedule, { kind: 'cron', expression: '30 2 * * *' });
+  t.equal(new Date(cron.nextRunAt).toISOString().slice(11, 16), '02:30');
+
+  for (const [args, message] of [
+    [['--every', '5'], /1, 2, 4, 8, 12, 24/],
+    [['--start-at', '24'], /0 to 23/],
+    [['--cron', 'not a cron'], /cron/],
+    [['--cron', '0 1 * * *', '--every', '8'], /cannot also be provided/],
+  ] as const) {
+    const r = await d.sgw('snapshot', 'schedule', 'v', ...args);
+    t.equal(r.code, 2, args.join(' '));
+    t.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.match(r.stderr, message);
+  }
+  await d.stop();
+  await d.restart();
+  t.same((await d.sgwJson<SnapshotScheduleInfo>('snapshot', 'schedule', 'v')).schedule, { kind: 'cron', expression: '30 2 * * *' }, 'kept across a restart');
 });

@@ -9,6 +9,9 @@ import { parseParams } from './params.js';
 const createParams = z.object({ volume: z.string().min(1), description: z.string().max(255).optional() }).strict();
 const snapshotParam = z.object({ snapshot: z.string().min(1) }).strict();
 const listParams = z.object({ volume: z.string().min(1).optional(), fromBucket: z.boolean().optional() }).strict();
+const scheduleParams = z.object({
+  volume: z.string().min(1), startAt: z.number().int().optional(), everyHours: z.number().int().optional(), cron: z.string().optional(),
+}).strict();
 
 function summary({ chunkSize: _c, completedAt: _d, error: _e, ...s }: SnapshotRecord): SnapshotSummary {
   return s;
@@ -34,6 +37,10 @@ export function snapshotHandlers(ctx: DaemonContext) {
       const { snapshot } = parseParams(snapshotParam, params);
       await (await ctx.engines.volumes()).deleteSnapshot(snapshot);
       return { deleted: snapshot };
+    },
+    'snapshot.schedule': (params: unknown) => {
+      const { volume, ...change } = parseParams(scheduleParams, params);
+      return Object.keys(change).length === 0 ? ctx.schedules.describe(volume) : ctx.schedules.set(volume, change);
     },
     /** The catalog's snapshots; with fromBucket, those whose manifests are in the bucket (from any gateway). */
     'snapshot.list': async (params: unknown): Promise<SnapshotSummary[]> => {

@@ -303,6 +303,21 @@ export class Catalog {
     })();
   }
 
+  /** Schedules set for volumes (JSON as the scheduler writes it) and when each last ran. */
+  snapshotSchedules(): Array<{ volumeId: string; schedule: string; lastRunAt: string }> {
+    return (this.db.prepare('SELECT * FROM snapshot_schedules').all() as Row[]).map((r) => ({
+      volumeId: String(r.volume_id), schedule: String(r.schedule), lastRunAt: String(r.last_run_at),
+    }));
+  }
+
+  /** Sets a volume's schedule, or records a run of it (before the snapshot is taken, so a crash does not repeat it). */
+  setSnapshotSchedule(volumeId: string, schedule: string, lastRunAt: string): void {
+    this.db.prepare(`
+      INSERT INTO snapshot_schedules (volume_id, schedule, last_run_at) VALUES (?, ?, ?)
+      ON CONFLICT (volume_id) DO UPDATE SET schedule = excluded.schedule, last_run_at = excluded.last_run_at
+    `).run(volumeId, schedule, lastRunAt);
+  }
+
   /** A new volume whose map is the snapshot's: it reads the snapshot's chunks until it writes its own. */
   addVolumeFromSnapshot(v: VolumeRecord, snapshotId: string): void {
     this.db.transaction(() => {

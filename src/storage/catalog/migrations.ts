@@ -129,5 +129,12 @@ export const MIGRATIONS: readonly string[] = [
     chunk_index INTEGER NOT NULL,
     PRIMARY KEY (snapshot_id, chunk_index)
   ) STRICT, WITHOUT ROWID;
+
+  -- A volume without a row has AWS's default schedule: daily from the hour it was created.
+  CREATE TABLE snapshot_schedules (
+    volume_id TEXT PRIMARY KEY REFERENCES volumes (volume_id) ON DELETE CASCADE,
+    schedule TEXT NOT NULL,
+    last_run_at TEXT NOT NULL
+  ) STRICT;
   `,
 ];
