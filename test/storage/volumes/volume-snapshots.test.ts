@@ -30,7 +30,7 @@ class CountingStore extends LocalObjectStore {
   }
 }
 
-async function setup(t: Tap.Test, options: { cacheBytes?: number } = {}) {
+async function setup(t: { teardown(fn: () => unknown): void }, options: { cacheBytes?: number } = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sgw-snapshots-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const store = new CountingStore({ dir: path.join(dir, 'objects') });
