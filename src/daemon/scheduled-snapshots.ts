@@ -1,5 +1,5 @@
 import type { SnapshotScheduleInfo } from '../rpc/api.js';
-import type { Catalog } from '../storage/catalog/catalog.js';
+import type { Catalog, VolumeRecord } from '../storage/catalog/catalog.js';
 import { describeSchedule, nextRun, parseSchedule, type SnapshotSchedule } from '../storage/snapshots/snapshot-schedule.js';
 import { SnapshotScheduler, type ScheduledVolume } from '../storage/snapshots/snapshot-scheduler.js';
 import { SgwError } from '../errors.js';
@@ -16,8 +16,11 @@ export class ScheduledSnapshots {
   constructor(private readonly catalog: Catalog, engines: StorageEngines, log: Logger) {
     this.scheduler = new SnapshotScheduler({
       timezone: () => this.timezone(),
-      volumes: () => this.catalog.volumeRecords().map((v) => this.scheduled(v.volumeId)),
-      recordRun: (volumeId, at) => this.catalog.setSnapshotSchedule(volumeId, JSON.stringify(this.scheduled(volumeId).schedule), at.toISOString()),
+      volumes: () => this.catalog.volumeRecords().map((v) => this.scheduled(v)),
+      recordRun: (volumeId, at) => {
+        const volume = this.catalog.volume(volumeId);
+        if (volume) this.catalog.setSnapshotSchedule(volumeId, JSON.stringify(this.scheduled(volume).schedule), at.toISOString());
+      },
       run: async (volumeId, at) => {
         (await engines.volumes()).createSnapshot(volumeId, `scheduled for ${at.toISOString()}`);
       },
@@ -34,36 +37,34 @@ export class ScheduledSnapshots {
   }
 
   describe(volume: string): SnapshotScheduleInfo {
-    const volumeId = this.volumeId(volume);
-    const { schedule, lastRunAt } = this.scheduled(volumeId);
-    const record = this.catalog.volume(volumeId)!;
+    const record = this.volumeRecord(volume);
+    const { schedule, lastRunAt } = this.scheduled(record);
     return {
-      volume: record.name, volumeId, schedule, description: describeSchedule(schedule),
+      volume: record.name, volumeId: record.volumeId, schedule, description: describeSchedule(schedule),
       timezone: this.timezone(), lastRunAt: lastRunAt.toISOString(), nextRunAt: nextRun(schedule, new Date(), this.timezone()).toISOString(),
     };
   }
 
   set(volume: string, input: { startAt?: number; everyHours?: number; cron?: string }): SnapshotScheduleInfo {
-    const volumeId = this.volumeId(volume);
-    const record = this.catalog.volume(volumeId)!;
+    const record = this.volumeRecord(volume);
     const schedule = parseSchedule(input, { createdAt: new Date(record.createdAt), timezone: this.timezone() });
     // From now on: runs the old schedule missed are not made up for under the new one.
-    this.catalog.setSnapshotSchedule(volumeId, JSON.stringify(schedule), new Date().toISOString());
+    this.catalog.setSnapshotSchedule(record.volumeId, JSON.stringify(schedule), new Date().toISOString());
     this.scheduler.reschedule();
-    return this.describe(volumeId);
+    return this.describe(record.volumeId);
   }
 
-  private scheduled(volumeId: string): ScheduledVolume {
-    const row = this.catalog.snapshotSchedules().find((s) => s.volumeId === volumeId);
+  private scheduled({ volumeId, createdAt }: VolumeRecord): ScheduledVolume {
+    const row = this.catalog.snapshotSchedule(volumeId);
     if (row) return { volumeId, schedule: JSON.parse(row.schedule) as SnapshotSchedule, lastRunAt: new Date(row.lastRunAt) };
-    const createdAt = new Date(this.catalog.volume(volumeId)?.createdAt ?? Date.now());
-    return { volumeId, schedule: parseSchedule({}, { createdAt, timezone: this.timezone() }), lastRunAt: createdAt };
+    const created = new Date(createdAt);
+    return { volumeId, schedule: parseSchedule({}, { createdAt: created, timezone: this.timezone() }), lastRunAt: created };
   }
 
-  private volumeId(volume: string): string {
-    const record = this.catalog.volumeRecords().find((v) => v.volumeId === volume || v.name === volume);
+  private volumeRecord(volume: string): VolumeRecord {
+    const record = this.catalog.volume(volume);
     if (!record) throw new SgwError('SGW_NOT_FOUND', `there is no volume ${volume}; see sgw volume list`);
-    return record.volumeId;
+    return record;
   }
 
   private timezone(): string {

@@ -45,7 +45,7 @@ export function snapshotHandlers(ctx: DaemonContext) {
     /** The catalog's snapshots; with fromBucket, those whose manifests are in the bucket (from any gateway). */
     'snapshot.list': async (params: unknown): Promise<SnapshotSummary[]> => {
       const { volume, fromBucket } = parseParams(listParams, params);
-      const volumeId = volume === undefined ? undefined : ctx.catalog.volumeRecords().find((v) => v.volumeId === volume || v.name === volume)?.volumeId;
+      const volumeId = volume === undefined ? undefined : ctx.catalog.volume(volume)?.volumeId;
       if (volume !== undefined && volumeId === undefined && !fromBucket) throw new SgwError('SGW_NOT_FOUND', `there is no volume ${volume}; see sgw volume list`);
       const records = fromBucket ? await (await ctx.engines.volumes()).bucketSnapshots() : ctx.catalog.snapshots(volumeId);
       return records.filter((s) => volume === undefined || s.volumeId === volume || s.volumeName === volume).map(summary);

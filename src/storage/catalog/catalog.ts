@@ -303,11 +303,10 @@ export class Catalog {
     })();
   }
 
-  /** Schedules set for volumes (JSON as the scheduler writes it) and when each last ran. */
-  snapshotSchedules(): Array<{ volumeId: string; schedule: string; lastRunAt: string }> {
-    return (this.db.prepare('SELECT * FROM snapshot_schedules').all() as Row[]).map((r) => ({
-      volumeId: String(r.volume_id), schedule: String(r.schedule), lastRunAt: String(r.last_run_at),
-    }));
+  /** The schedule set for a volume (JSON as the scheduler writes it) and when it last ran; undefined: none set. */
+  snapshotSchedule(volumeId: string): { schedule: string; lastRunAt: string } | undefined {
+    const row = this.db.prepare('SELECT * FROM snapshot_schedules WHERE volume_id = ?').get(volumeId) as Row | undefined;
+    return row && { schedule: String(row.schedule), lastRunAt: String(row.last_run_at) };
   }
 
   /** Sets a volume's schedule, or records a run of it (before the snapshot is taken, so a crash does not repeat it). */

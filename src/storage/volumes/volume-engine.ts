@@ -184,17 +184,22 @@ export class VolumeEngine {
   }
 
   create(request: { name?: string; sizeBytes: number }): VolumeRecord {
-    const volumeId = `vol-${randomBytes(4).toString('hex')}`;
-    const name = request.name ?? volumeId;
-    checkNewVolume({ name, sizeBytes: request.sizeBytes, type: 'cached' }, this.o.catalog.volumeRecords());
-    const record: VolumeRecord = {
-      volumeId, name, type: 'cached', sizeBytes: request.sizeBytes, status: 'AVAILABLE',
-      createdAt: new Date().toISOString(), chunkSize: this.chunkSize, lastUploadAt: null, diskPath: null,
-    };
+    const record = this.newCachedVolume(request.name, request.sizeBytes);
     this.o.catalog.addVolume(record);
     this.track(record);
-    this.o.log.info({ volumeId, name, sizeBytes: record.sizeBytes }, 'volume created');
+    this.o.log.info({ volumeId: record.volumeId, name: record.name, sizeBytes: record.sizeBytes }, 'volume created');
     return record;
+  }
+
+  /** The record of a new, empty or restored, cached volume, checked against the gateway's limits. */
+  private newCachedVolume(requestedName: string | undefined, sizeBytes: number): VolumeRecord {
+    const volumeId = `vol-${randomBytes(4).toString('hex')}`;
+    const name = requestedName ?? volumeId;
+    checkNewVolume({ name, sizeBytes, type: 'cached' }, this.o.catalog.volumeRecords());
+    return {
+      volumeId, name, type: 'cached', sizeBytes, status: 'AVAILABLE',
+      createdAt: new Date().toISOString(), chunkSize: this.chunkSize, lastUploadAt: null, diskPath: null,
+    };
   }
 
   /** A stored volume: the disk is primary and the store receives its changes asynchronously. */
@@ -741,16 +746,10 @@ export class VolumeEngine {
     }
     const sizeBytes = request.sizeBytes ?? s.sizeBytes;
     if (sizeBytes < s.sizeBytes) throw new SgwError('SGW_INVALID_SIZE', `a volume restored from ${s.snapshotId} needs at least ${s.sizeBytes} bytes, its size`);
-    const volumeId = `vol-${randomBytes(4).toString('hex')}`;
-    const name = request.name ?? volumeId;
-    checkNewVolume({ name, sizeBytes, type: 'cached' }, this.o.catalog.volumeRecords());
-    const record: VolumeRecord = {
-      volumeId, name, type: 'cached', sizeBytes, status: 'AVAILABLE',
-      createdAt: new Date().toISOString(), chunkSize: this.chunkSize, lastUploadAt: null, diskPath: null,
-    };
+    const record = this.newCachedVolume(request.name, sizeBytes);
     this.o.catalog.addVolumeFromSnapshot(record, s.snapshotId);
     this.track(record);
-    this.o.log.info({ volumeId, name, snapshotId: s.snapshotId }, 'volume restored from snapshot');
+    this.o.log.info({ volumeId: record.volumeId, name: record.name, snapshotId: s.snapshotId }, 'volume restored from snapshot');
     return record;
   }
 
