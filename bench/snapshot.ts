@@ -6,7 +6,7 @@
 //     the same chunk objects directly with GetObject (8 in flight).
 // Run: npm run bench:snapshot  (SIZE_MIB=1024 by default)
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -19,31 +19,12 @@ import { UploadBuffer } from '../src/storage/upload-buffer.js';
 import { chunkObjectKey } from '../src/storage/volumes/chunk-objects.js';
 import { VolumeEngine } from '../src/storage/volumes/volume-engine.js';
 import { ANY_CREDENTIALS, startMoto } from '../test/harness/moto.js';
+import { pool, sizedFile, timed } from './measure.js';
 
 const MiB = 2 ** 20;
 const TOTAL = Number(process.env.SIZE_MIB ?? 1024) * MiB;
 const CHANGE_WRITE = 64 * 1024;
 const CHANGES = Math.round((TOTAL * 0.01) / CHANGE_WRITE);
-
-async function timed(work: () => Promise<void>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-async function pool(count: number, concurrency: number, job: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) await job(next++);
-  }));
-}
-
-async function sizedFile(file: string, bytes: number) {
-  const handle = await open(file, 'w');
-  await handle.truncate(bytes);
-  await handle.close();
-  return { path: file, sizeBytes: bytes };
-}
 
 /** The store as the engine sees it, counting the bytes of every put. */
 function counting(store: ObjectStore): { store: ObjectStore; bytesPut: () => number } {

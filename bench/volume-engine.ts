@@ -15,23 +15,11 @@ import { ChunkCache } from '../src/storage/chunk-cache.js';
 import { UploadBuffer } from '../src/storage/upload-buffer.js';
 import { VolumeEngine } from '../src/storage/volumes/volume-engine.js';
 import { ANY_CREDENTIALS, startMoto } from '../test/harness/moto.js';
+import { pool, sizedFile, timed } from './measure.js';
 
 const MiB = 2 ** 20;
 const TOTAL = Number(process.env.SIZE_MIB ?? 256) * MiB;
 const RANDOM_WRITES = 4096;
-
-async function timed(work: () => Promise<void>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-async function pool(count: number, concurrency: number, job: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) await job(next++);
-  }));
-}
 
 async function rawAppends(dir: string, size: number, count: number): Promise<number> {
   const file = await open(path.join(dir, `raw-${size}`), 'w');
@@ -44,13 +32,6 @@ async function rawAppends(dir: string, size: number, count: number): Promise<num
   });
   await file.close();
   return count / seconds;
-}
-
-async function sizedFile(file: string, bytes: number) {
-  const handle = await open(file, 'w');
-  await handle.truncate(bytes);
-  await handle.close();
-  return { path: file, sizeBytes: bytes };
 }
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'sgw-bench-'));
