@@ -43,12 +43,16 @@ export function payloadBytes(header: RecordHeader): number {
   return header.kind === 'data' ? header.length : 0;
 }
 
-export function encodeRecord(header: Omit<RecordHeader, 'payloadCrc'>, setId: Buffer, data?: Buffer): Buffer {
+/**
+ * The record as the pieces to write one after another: header, payload, padding. The payload is the caller's
+ * buffer, not a copy: a 1 MiB write would otherwise cost another 1 MiB allocation and copy on the event loop.
+ */
+export function encodeRecord(header: Omit<RecordHeader, 'payloadCrc'>, setId: Buffer, data?: Buffer): Buffer[] {
   const payload = header.kind === 'data' && data ? data : Buffer.alloc(0);
-  const buf = Buffer.alloc(footprint(header.kind, header.length));
-  payload.copy(buf, HEADER_BYTES);
-  writeHeader(buf, { ...header, payloadCrc: crc32(payload) }, setId);
-  return buf;
+  const head = Buffer.alloc(HEADER_BYTES);
+  writeHeader(head, { ...header, payloadCrc: crc32(payload) }, setId);
+  const padding = footprint(header.kind, header.length) - HEADER_BYTES - payload.length;
+  return padding > 0 ? [head, payload, Buffer.alloc(padding)] : [head, payload];
 }
 
 export function encodeWrapMarker(seq: number, epoch: number, target: number, setId: Buffer): Buffer {

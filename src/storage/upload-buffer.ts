@@ -139,7 +139,11 @@ export class UploadBuffer {
       writes.push({ pos: this.head.pos, buf: encodeWrapMarker(seq, epoch, placement.pos, setId) });
     }
     const { stream, offset, kind, length } = rec;
-    writes.push({ pos: placement.pos, buf: encodeRecord({ kind, seq, epoch, stream, offset, length }, setId, rec.data) });
+    let pos = placement.pos;
+    for (const buf of encodeRecord({ kind, seq, epoch, stream, offset, length }, setId, rec.data)) {
+      writes.push({ pos, buf });
+      pos += buf.length;
+    }
     this.head = { seq, pos: this.layout.advance(placement.pos, size) };
     return new Promise((resolve, reject) => this.commit.enqueue({ seq, writes, durable, resolve: () => resolve(seq), reject }));
   }
