@@ -10,6 +10,7 @@ export function snapshotView(s: SnapshotDetails): View {
     ['Size', `${formatSize(s.sizeBytes)} (${s.sizeBytes} bytes)`],
     ['Description', s.description],
     ['Created', s.createdAt],
+    ['Recovery point', s.recoveryPointAt],
     ['Completed', s.completedAt ?? '-'],
     ['Error', s.error],
   ])];

@@ -14,6 +14,7 @@ export function volumeView(v: VolumeDetails): View {
     ['Cache hits', v.cacheHitPercent === null ? 'no reads yet' : `${v.cacheHitPercent}%`],
     ['Upload backlog', formatSize(v.uploadBacklogBytes)],
     ['Last upload', v.lastUploadAt ?? 'never'],
+    ['Recovery point', v.type === 'cached' ? v.recoveryPointAt ?? 'none yet' : undefined],
     ['Created', v.createdAt],
     ['Target', v.targetName],
   ]), table(['INITIATOR', 'ADDRESS', 'LOGGED IN'], v.initiators.map((i) => [i.initiatorName, i.address, i.loggedInAt]), 'No initiators logged in.')];

@@ -81,6 +81,8 @@ export interface VolumeDetails extends VolumeSummary {
   chunkSize: number;
   lastUploadAt: string | null;
   diskPath: string | null;
+  /** A cached volume's latest recovery point: the last moment the store held everything written to it. */
+  recoveryPointAt: string | null;
   bytesUsed: number;
   dirtyBytes: number;
   cacheHitPercent: number | null;
@@ -113,7 +115,14 @@ export interface SetChapParams {
 
 export type CreateVolumeParams =
   | { name?: string; type: 'cached'; sizeBytes?: number; fromSnapshot?: string }
-  | { name?: string; type: 'stored'; diskPath: string; preserveExistingData?: boolean };
+  | { name?: string; type: 'stored'; diskPath: string; preserveExistingData?: boolean; fromSnapshot?: string };
+
+/** A new cached volume with the content of another cached volume's latest recovery point. */
+export interface CloneVolumeParams {
+  source: string;
+  name: string;
+  sizeBytes?: number;
+}
 
 export interface ShareSummary {
   shareId: string;
@@ -141,6 +150,8 @@ export interface SnapshotDetails extends SnapshotSummary {
   /** Chunks whose content at the snapshot's instant is not in the store yet. */
   chunksPending: number;
   progressPercent: number;
+  /** For a snapshot just made of a recovery point: the instant its content is of. */
+  recoveryPointAt?: string;
 }
 
 export interface SnapshotScheduleInfo {
@@ -164,6 +175,8 @@ export interface SetSnapshotScheduleParams {
 export interface CreateSnapshotParams {
   volume: string;
   description?: string;
+  /** Snapshot the volume's latest recovery point instead of its content now (cached volumes). */
+  fromRecoveryPoint?: boolean;
 }
 
 export interface TapeSummary {
@@ -186,6 +199,7 @@ export interface Api {
   'disk.describe': { params: { disk: string }; result: Disk };
   'volume.list': { params: NoParams; result: VolumeSummary[] };
   'volume.create': { params: CreateVolumeParams; result: VolumeDetails };
+  'volume.clone': { params: CloneVolumeParams; result: VolumeDetails };
   'volume.describe': { params: { volume: string }; result: VolumeDetails };
   'volume.delete': { params: { volume: string; force?: boolean }; result: { deleted: string } };
   'volume.chap.set': { params: SetChapParams; result: ChapEntry };

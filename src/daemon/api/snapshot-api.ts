@@ -6,7 +6,7 @@ import type { VolumeEngine } from '../../storage/volumes/volume-engine.js';
 import type { DaemonContext } from '../context.js';
 import { parseParams } from './params.js';
 
-const createParams = z.object({ volume: z.string().min(1), description: z.string().max(255).optional() }).strict();
+const createParams = z.object({ volume: z.string().min(1), description: z.string().max(255).optional(), fromRecoveryPoint: z.boolean().optional() }).strict();
 const snapshotParam = z.object({ snapshot: z.string().min(1) }).strict();
 const listParams = z.object({ volume: z.string().min(1).optional(), fromBucket: z.boolean().optional() }).strict();
 const scheduleParams = z.object({
@@ -25,9 +25,11 @@ export function snapshotHandlers(ctx: DaemonContext) {
   };
   return {
     'snapshot.create': async (params: unknown): Promise<SnapshotDetails> => {
-      const { volume, description } = parseParams(createParams, params);
+      const { volume, description, fromRecoveryPoint } = parseParams(createParams, params);
       const engine = await ctx.engines.volumes();
-      return details(engine, engine.createSnapshot(volume, description).snapshotId);
+      if (!fromRecoveryPoint) return details(engine, engine.createSnapshot(volume, description).snapshotId);
+      const { snapshot, recoveryPointAt } = engine.createSnapshotFromRecoveryPoint(volume, description);
+      return { ...details(engine, snapshot.snapshotId), recoveryPointAt };
     },
     'snapshot.describe': async (params: unknown): Promise<SnapshotDetails> => {
       const { snapshot } = parseParams(snapshotParam, params);

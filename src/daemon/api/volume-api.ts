@@ -11,8 +11,10 @@ const createParams = z.discriminatedUnion('type', [
   }).strict().refine((r) => r.sizeBytes !== undefined || r.fromSnapshot !== undefined, { message: 'a cached volume needs a size, or a snapshot to restore' }),
   z.object({
     name: z.string().min(1).optional(), type: z.literal('stored'), diskPath: z.string().min(1), preserveExistingData: z.boolean().optional(),
-  }).strict(),
+    fromSnapshot: z.string().min(1).optional(),
+  }).strict().refine((r) => !(r.preserveExistingData && r.fromSnapshot), { message: 'a volume restored from a snapshot cannot also preserve the data on its disk' }),
 ]);
+const cloneParams = z.object({ source: z.string().min(1), name: z.string().min(1), sizeBytes: z.number().int().positive().optional() }).strict();
 const volumeParam = z.object({ volume: z.string().min(1) }).strict();
 const deleteParams = volumeParam.extend({ force: z.boolean().optional() }).strict();
 
@@ -31,12 +33,20 @@ export function volumeHandlers(ctx: DaemonContext) {
     'volume.create': async (params: unknown): Promise<VolumeDetails> => {
       const request = parseParams(createParams, params);
       const engine = await ctx.engines.volumes();
-      const created = request.type === 'stored'
-        ? await engine.createStored({ name: request.name, diskPath: request.diskPath, preserveExistingData: request.preserveExistingData })
-        : request.fromSnapshot !== undefined
-          ? await engine.createFromSnapshot({ name: request.name, sizeBytes: request.sizeBytes, snapshotId: request.fromSnapshot })
+      const created = request.fromSnapshot !== undefined
+        ? await engine.createFromSnapshot({
+          name: request.name, snapshotId: request.fromSnapshot,
+          ...(request.type === 'stored' ? { diskPath: request.diskPath } : { sizeBytes: request.sizeBytes }),
+        })
+        : request.type === 'stored'
+          ? await engine.createStored({ name: request.name, diskPath: request.diskPath, preserveExistingData: request.preserveExistingData })
           : engine.create({ name: request.name, sizeBytes: request.sizeBytes! });
       return details(engine, created.volumeId);
+    },
+    'volume.clone': async (params: unknown): Promise<VolumeDetails> => {
+      const request = parseParams(cloneParams, params);
+      const engine = await ctx.engines.volumes();
+      return details(engine, engine.cloneVolume(request).volumeId);
     },
     'volume.describe': async (params: unknown): Promise<VolumeDetails> => {
       const { volume } = parseParams(volumeParam, params);

@@ -7,6 +7,14 @@ import { MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
 
+/** The chunk maps: each row references a chunk object and counts in its `refs`. Names are constants, not input. */
+const MAPS = {
+  volume: { table: 'volume_chunks', owner: 'volume_id' },
+  snapshot: { table: 'snapshot_chunks', owner: 'snapshot_id' },
+  recoveryPoint: { table: 'recovery_point_chunks', owner: 'volume_id' },
+} as const;
+type MapKind = keyof typeof MAPS;
+
 /**
  * The catalog is the gateway's single source of truth. WAL with synchronous=FULL: a change the API has answered
  * is on disk, so neither kill -9 nor power loss takes it back.
@@ -147,6 +155,7 @@ export class Catalog {
   deleteVolume(volumeId: string): void {
     this.db.transaction(() => {
       this.moveRefs('volume', volumeId, -1);
+      this.moveRefs('recoveryPoint', volumeId, -1);
       this.db.prepare('DELETE FROM volume_chunks WHERE volume_id = ?').run(volumeId);
       this.db.prepare('DELETE FROM volumes WHERE volume_id = ?').run(volumeId);
     })();
@@ -182,20 +191,50 @@ export class Catalog {
    */
   setChunk(volumeId: string, index: number, hash: string | null, uploadedAt: string): void {
     this.db.transaction(() => {
-      const old = this.db.prepare('SELECT hash FROM volume_chunks WHERE volume_id = ? AND chunk_index = ?').pluck().get(volumeId, index) as string | undefined;
-      if (old === (hash ?? undefined)) return;
-      if (old !== undefined) this.db.prepare('UPDATE chunks SET refs = refs - 1 WHERE hash = ?').run(old);
-      if (hash === null) {
-        this.db.prepare('DELETE FROM volume_chunks WHERE volume_id = ? AND chunk_index = ?').run(volumeId, index);
-      } else {
-        this.db.prepare('INSERT INTO chunks (hash, refs, stored) VALUES (?, 1, 1) ON CONFLICT (hash) DO UPDATE SET refs = refs + 1').run(hash);
-        this.db.prepare(`
-          INSERT INTO volume_chunks (volume_id, chunk_index, hash) VALUES (?, ?, ?)
-          ON CONFLICT (volume_id, chunk_index) DO UPDATE SET hash = excluded.hash
-        `).run(volumeId, index, hash);
-      }
+      if (!this.pointChunk('volume', volumeId, index, hash)) return;
       this.db.prepare('UPDATE volumes SET last_upload_at = ? WHERE volume_id = ?').run(uploadedAt, volumeId);
     })();
+  }
+
+  /** Points one entry of a map at `hash` (null: none), moving the references; false when it already was. */
+  private pointChunk(kind: MapKind, id: string, index: number, hash: string | null): boolean {
+    const { table, owner } = MAPS[kind];
+    const old = this.db.prepare(`SELECT hash FROM ${table} WHERE ${owner} = ? AND chunk_index = ?`).pluck().get(id, index) as string | undefined;
+    if (old === (hash ?? undefined)) return false;
+    if (old !== undefined) this.db.prepare('UPDATE chunks SET refs = refs - 1 WHERE hash = ?').run(old);
+    if (hash === null) {
+      this.db.prepare(`DELETE FROM ${table} WHERE ${owner} = ? AND chunk_index = ?`).run(id, index);
+    } else {
+      this.db.prepare('INSERT INTO chunks (hash, refs, stored) VALUES (?, 1, 1) ON CONFLICT (hash) DO UPDATE SET refs = refs + 1').run(hash);
+      this.db.prepare(`
+        INSERT INTO ${table} (${owner}, chunk_index, hash) VALUES (?, ?, ?)
+        ON CONFLICT (${owner}, chunk_index) DO UPDATE SET hash = excluded.hash
+      `).run(id, index, hash);
+    }
+    return true;
+  }
+
+  /**
+   * Records a cached volume's recovery point: its map as it is now. `changed` lists the entries that may differ
+   * from the recovery point before; 'all' compares the whole map.
+   */
+  setRecoveryPoint(volumeId: string, at: string, changed: ReadonlySet<number> | 'all'): void {
+    this.db.transaction(() => {
+      if (changed === 'all') {
+        this.moveRefs('recoveryPoint', volumeId, -1);
+        this.db.prepare('DELETE FROM recovery_point_chunks WHERE volume_id = ?').run(volumeId);
+        this.copyMap('volume', volumeId, 'recoveryPoint', volumeId);
+      } else {
+        const current = this.db.prepare('SELECT hash FROM volume_chunks WHERE volume_id = ? AND chunk_index = ?').pluck();
+        for (const index of changed) this.pointChunk('recoveryPoint', volumeId, index, (current.get(volumeId, index) as string | undefined) ?? null);
+      }
+      this.db.prepare('UPDATE volumes SET recovery_point_at = ? WHERE volume_id = ?').run(at, volumeId);
+    })();
+  }
+
+  /** When the volume's recovery point was taken; null for a volume that has none (a stored one). */
+  recoveryPointAt(volumeId: string): string | null {
+    return (this.db.prepare('SELECT recovery_point_at FROM volumes WHERE volume_id = ?').pluck().get(volumeId) as string | null | undefined) ?? null;
   }
 
   unreferencedChunks(limit: number): string[] {
@@ -240,6 +279,14 @@ export class Catalog {
       this.addSnapshotChunks(s.snapshotId, stored);
       const owe = this.db.prepare('INSERT INTO snapshot_pending (snapshot_id, chunk_index) VALUES (?, ?)');
       for (const index of pending) owe.run(s.snapshotId, index);
+    })();
+  }
+
+  /** A snapshot of a volume's recovery point: all its chunks are in the store, so none is pending. */
+  beginSnapshotFromRecoveryPoint(s: SnapshotRecord): void {
+    this.db.transaction(() => {
+      this.insertSnapshot(s);
+      this.copyMap('recoveryPoint', s.volumeId, 'snapshot', s.snapshotId);
     })();
   }
 
@@ -317,21 +364,47 @@ export class Catalog {
     `).run(volumeId, schedule, lastRunAt);
   }
 
-  /** A new volume whose map is the snapshot's: it reads the snapshot's chunks until it writes its own. */
-  addVolumeFromSnapshot(v: VolumeRecord, snapshotId: string): void {
+  /**
+   * A new volume whose map is a snapshot's or another volume's recovery point: it reads those chunks until it
+   * writes its own. With `restore`, the volume is a stored one whose disk gets the chunks in the background.
+   */
+  addVolumeCopy(v: VolumeRecord, from: { snapshotId: string } | { recoveryPointOf: string }, { restore = false } = {}): void {
     this.db.transaction(() => {
       this.addVolume(v);
-      this.db.prepare('INSERT INTO volume_chunks (volume_id, chunk_index, hash) SELECT ?, chunk_index, hash FROM snapshot_chunks WHERE snapshot_id = ?')
-        .run(v.volumeId, snapshotId);
-      this.moveRefs('snapshot', snapshotId, 1);
+      if ('snapshotId' in from) this.copyMap('snapshot', from.snapshotId, 'volume', v.volumeId);
+      else this.copyMap('recoveryPoint', from.recoveryPointOf, 'volume', v.volumeId);
+      if (restore) this.db.prepare('INSERT INTO restore_pending (volume_id, chunk_index) SELECT volume_id, chunk_index FROM volume_chunks WHERE volume_id = ?').run(v.volumeId);
     })();
   }
 
-  /** Adds (+1) or drops (-1) the references a volume's or snapshot's whole map holds; the caller runs a transaction. */
-  private moveRefs(owner: 'volume' | 'snapshot', id: string, sign: 1 | -1): void {
+  /** Chunks of a restored stored volume that its disk does not hold yet. */
+  restorePending(volumeId: string): number[] {
+    return this.db.prepare('SELECT chunk_index FROM restore_pending WHERE volume_id = ? ORDER BY chunk_index').pluck().all(volumeId) as number[];
+  }
+
+  /** These chunks are on the restored volume's disk, synced. */
+  restoreFilled(volumeId: string, indices: readonly number[]): void {
+    const done = this.db.prepare('DELETE FROM restore_pending WHERE volume_id = ? AND chunk_index = ?');
+    this.db.transaction(() => {
+      for (const index of indices) done.run(volumeId, index);
+    })();
+  }
+
+  /** Copies one map into an empty one of another owner, with a reference for each entry; the caller runs a transaction. */
+  private copyMap(from: MapKind, fromId: string, to: MapKind, toId: string): void {
+    const source = MAPS[from];
+    const target = MAPS[to];
+    this.db.prepare(`INSERT INTO ${target.table} (${target.owner}, chunk_index, hash) SELECT ?, chunk_index, hash FROM ${source.table} WHERE ${source.owner} = ?`)
+      .run(toId, fromId);
+    this.moveRefs(to, toId, 1);
+  }
+
+  /** Adds (+1) or drops (-1) the references a whole map holds; the caller runs a transaction. */
+  private moveRefs(kind: MapKind, id: string, sign: 1 | -1): void {
+    const { table, owner } = MAPS[kind];
     this.db.prepare(`
-      UPDATE chunks SET refs = refs + @sign * (SELECT count(*) FROM ${owner}_chunks m WHERE m.${owner}_id = @id AND m.hash = chunks.hash)
-      WHERE hash IN (SELECT hash FROM ${owner}_chunks WHERE ${owner}_id = @id)
+      UPDATE chunks SET refs = refs + @sign * (SELECT count(*) FROM ${table} m WHERE m.${owner} = @id AND m.hash = chunks.hash)
+      WHERE hash IN (SELECT hash FROM ${table} WHERE ${owner} = @id)
     `).run({ id, sign });
   }
 

@@ -137,4 +137,23 @@ export const MIGRATIONS: readonly string[] = [
     last_run_at TEXT NOT NULL
   ) STRICT;
   `,
+  // 7: a cached volume's latest recovery point (its map at the last moment the store held everything written to
+  // it), holding chunk references as a snapshot does; and the chunks a stored volume restored from a snapshot
+  // does not have on its disk yet.
+  `
+  ALTER TABLE volumes ADD COLUMN recovery_point_at TEXT;
+
+  CREATE TABLE recovery_point_chunks (
+    volume_id TEXT NOT NULL REFERENCES volumes (volume_id) ON DELETE CASCADE,
+    chunk_index INTEGER NOT NULL,
+    hash TEXT NOT NULL REFERENCES chunks (hash),
+    PRIMARY KEY (volume_id, chunk_index)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE restore_pending (
+    volume_id TEXT NOT NULL REFERENCES volumes (volume_id) ON DELETE CASCADE,
+    chunk_index INTEGER NOT NULL,
+    PRIMARY KEY (volume_id, chunk_index)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

@@ -21,15 +21,17 @@ export class StoredDisk {
 
   /**
    * Checks a disk for a new stored volume, without changing it, and returns its size. A block device keeps
-   * whatever it holds, so it must be preserved or wiped first.
+   * whatever it holds, so it must be preserved or wiped first; a restore writes only the snapshot's chunks, so it
+   * needs a file, which `empty` makes read as zeros.
    */
-  static async inspect(diskPath: string, preserveExistingData: boolean): Promise<number> {
+  static async inspect(diskPath: string, use: 'empty' | 'preserve' | 'restore'): Promise<number> {
     if (!path.isAbsolute(diskPath)) throw new UsageError(`"${diskPath}" is not an absolute path`, 'SGW_INVALID_ARGUMENT');
     const info = await stat(diskPath).catch(() => {
       throw new SgwError('SGW_PATH_NOT_FOUND', `${diskPath} does not exist; give a block device or a file of the volume's size`);
     });
     if (info.isBlockDevice()) {
-      if (!preserveExistingData) {
+      if (use === 'restore') throw new SgwError('SGW_DISK_UNSUITABLE', `${diskPath} is a block device; restore a snapshot onto a file, or into a cached volume`);
+      if (use === 'empty') {
         throw new SgwError('SGW_DISK_UNSUITABLE', `${diskPath} is a block device and keeps its data; add --preserve-existing-data to serve it, or wipe it first`);
       }
       return blockDeviceSize(diskPath);

@@ -41,6 +41,8 @@ export interface VolumeEngineOptions {
 }
 
 export interface VolumeDetails extends VolumeRecord {
+  /** A cached volume's latest recovery point: the last moment the store held everything written to it. */
+  recoveryPointAt: string | null;
   bytesUsed: number;
   dirtyBytes: number;
   cacheHitPercent: number | null;
@@ -82,6 +84,10 @@ interface Volume {
    * captures it first (copy-on-write).
    */
   owed: Map<number, Set<string>>;
+  /** Chunks of a stored volume restored from a snapshot that its disk does not hold yet (status RESTORING). */
+  unfilled: Set<number>;
+  /** Map entries that may differ from the recovery point ('all': not known, as after a restart). Cached volumes only. */
+  recoveryPointChanged: Set<number> | 'all';
 }
 
 /** The part of an I/O that falls in one chunk: its range within the chunk and its place in the I/O. */
@@ -143,6 +149,7 @@ export class VolumeEngine {
       }
     }
     engine.replaying = false;
+    for (const volume of engine.volumes.values()) engine.recordRecoveryPoint(volume);
     engine.resumeSnapshots();
     await engine.releaseJournal();
     options.log.info({ volumes: engine.volumes.size, dirtyChunks: engine.dirtyChunkCount() }, 'volume engine ready');
@@ -166,6 +173,7 @@ export class VolumeEngine {
       record, map: this.o.catalog.chunkMap(record.volumeId), dirty: new Map(), uploading: new Set(), failures: new Map(),
       hits: 0, misses: 0, deleted: false, ...(disk ? { disk } : {}),
       passThroughSeq: this.o.catalog.passThroughSeq(record.volumeId), journaled: 0, owed: new Map(),
+      unfilled: new Set(disk ? this.o.catalog.restorePending(record.volumeId) : []), recoveryPointChanged: 'all',
     };
     this.volumes.set(record.volumeId, volume);
     return volume;
@@ -186,7 +194,7 @@ export class VolumeEngine {
   create(request: { name?: string; sizeBytes: number }): VolumeRecord {
     const record = this.newCachedVolume(request.name, request.sizeBytes);
     this.o.catalog.addVolume(record);
-    this.track(record);
+    this.recordRecoveryPoint(this.track(record));
     this.o.log.info({ volumeId: record.volumeId, name: record.name, sizeBytes: record.sizeBytes }, 'volume created');
     return record;
   }
@@ -204,25 +212,36 @@ export class VolumeEngine {
 
   /** A stored volume: the disk is primary and the store receives its changes asynchronously. */
   async createStored(request: { name?: string; diskPath: string; preserveExistingData?: boolean }): Promise<VolumeRecord> {
-    const volumeId = `vol-${randomBytes(4).toString('hex')}`;
-    const name = request.name ?? volumeId;
-    const existing = this.o.catalog.volumeRecords();
-    if (existing.some((v) => v.diskPath === request.diskPath) || this.o.catalog.disks().some((d) => d.path === request.diskPath)) {
-      throw new SgwError('SGW_IN_USE', `${request.diskPath} is already used by the gateway`);
-    }
     const preserve = request.preserveExistingData ?? false;
-    const sizeBytes = await StoredDisk.inspect(request.diskPath, preserve);
-    checkNewVolume({ name, sizeBytes, type: 'stored' }, existing);
-    if (!preserve) await StoredDisk.empty(request.diskPath);
-    const record: VolumeRecord = {
-      volumeId, name, type: 'stored', sizeBytes, status: preserve ? 'BOOTSTRAPPING' : 'AVAILABLE',
-      createdAt: new Date().toISOString(), chunkSize: this.chunkSize, lastUploadAt: null, diskPath: request.diskPath,
-    };
+    const record = await this.newStoredVolume(request.name, request.diskPath, { use: preserve ? 'preserve' : 'empty', status: preserve ? 'BOOTSTRAPPING' : 'AVAILABLE' });
     this.o.catalog.addVolume(record);
     await this.load(record);
     this.progress.emit('dirty');
-    this.o.log.info({ volumeId, name, sizeBytes, disk: request.diskPath, preserve }, 'stored volume created');
+    this.o.log.info({ volumeId: record.volumeId, name: record.name, sizeBytes: record.sizeBytes, disk: request.diskPath, preserve }, 'stored volume created');
     return record;
+  }
+
+  /**
+   * The record of a new stored volume on a disk the gateway does not use yet and that holds at least `minBytes`,
+   * emptied unless it is preserved.
+   */
+  private async newStoredVolume(
+    requestedName: string | undefined, diskPath: string,
+    { use, status, minBytes = 0 }: { use: Parameters<typeof StoredDisk.inspect>[1]; status: string; minBytes?: number },
+  ): Promise<VolumeRecord> {
+    const volumeId = `vol-${randomBytes(4).toString('hex')}`;
+    const name = requestedName ?? volumeId;
+    const existing = this.o.catalog.volumeRecords();
+    if (existing.some((v) => v.diskPath === diskPath) || this.o.catalog.disks().some((d) => d.path === diskPath)) {
+      throw new SgwError('SGW_IN_USE', `${diskPath} is already used by the gateway`);
+    }
+    const sizeBytes = await StoredDisk.inspect(diskPath, use);
+    if (sizeBytes < minBytes) throw new SgwError('SGW_INVALID_SIZE', `${diskPath} holds ${sizeBytes} bytes and needs at least ${minBytes}`);
+    checkNewVolume({ name, sizeBytes, type: 'stored' }, existing);
+    if (use !== 'preserve') await StoredDisk.empty(diskPath);
+    return {
+      volumeId, name, type: 'stored', sizeBytes, status, createdAt: new Date().toISOString(), chunkSize: this.chunkSize, lastUploadAt: null, diskPath,
+    };
   }
 
   list(): VolumeRecord[] {
@@ -236,6 +255,7 @@ export class VolumeEngine {
     return {
       ...v.record,
       lastUploadAt: this.o.catalog.volume(v.record.volumeId)?.lastUploadAt ?? null,
+      recoveryPointAt: this.o.catalog.recoveryPointAt(v.record.volumeId),
       bytesUsed: v.map.size * this.chunkSize,
       dirtyBytes,
       cacheHitPercent: served === 0 ? null : Math.round((1000 * v.hits) / served) / 10,
@@ -371,6 +391,7 @@ export class VolumeEngine {
       try {
         const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
         try {
+          await this.fill(v, pieces.map((p) => p.index));
           await this.captureOwed(v, pieces);
           const seq = await this.appendOnce(v, op).catch((err: unknown) => {
             if (err instanceof SgwError && err.code === 'SGW_UPLOAD_BUFFER_FULL') return undefined;
@@ -397,6 +418,7 @@ export class VolumeEngine {
     await v.passThrough;
     const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
     try {
+      await this.fill(v, pieces.map((p) => p.index));
       await this.captureOwed(v, pieces);
       await this.apply(v, --this.throughSeq, op, pieces);
       if (op.durable) await v.disk?.sync();
@@ -535,7 +557,10 @@ export class VolumeEngine {
   }
 
   private async readPiece(v: Volume, index: number, start: number, end: number): Promise<Buffer> {
-    if (v.disk) return v.disk.read(index * this.chunkSize + start, end - start);
+    if (v.disk) {
+      await this.fill(v, [index]);
+      return v.disk.read(index * this.chunkSize + start, end - start);
+    }
     const dirty = v.dirty.get(index);
     if (dirty?.zeroed) return Buffer.alloc(end - start);
     const key = this.key(v, index);
@@ -571,7 +596,7 @@ export class VolumeEngine {
   private startUploader(): void {
     const parallelism = this.o.uploadParallelism ?? 8;
     for (let i = 0; i < parallelism; i++) this.workers.push(this.uploadWorker());
-    this.workers.push(this.garbageWorker(), this.snapshotWorker());
+    this.workers.push(this.garbageWorker(), this.snapshotWorker(), this.restoreWorker());
   }
 
   private async uploadWorker(): Promise<void> {
@@ -624,6 +649,7 @@ export class VolumeEngine {
       if (v.deleted) return;
       if (hash) v.map.set(index, hash);
       else v.map.delete(index);
+      if (!v.disk && v.recoveryPointChanged !== 'all') v.recoveryPointChanged.add(index);
       const unlock = await this.locks.acquire([key]);
       try {
         const dirty = v.dirty.get(index);
@@ -631,6 +657,7 @@ export class VolumeEngine {
           v.dirty.delete(index);
           if (!dirty.zeroed && !v.disk) this.o.cache.markClean(key);
           if (v.dirty.size === 0 && v.record.status === 'BOOTSTRAPPING') this.setStatus(v, 'AVAILABLE');
+          if (v.dirty.size === 0) this.recordRecoveryPoint(v);
         } else if (dirty && snapshot.lastSeq > 0) {
           // Records up to the snapshot are in the store now; a later one may still be needed.
           dirty.firstSeq = snapshot.lastSeq + 1;
@@ -669,7 +696,10 @@ export class VolumeEngine {
 
   /** A dirty chunk's whole content (null: all zeros); the caller holds the chunk's lock. */
   private async dirtyContent(v: Volume, index: number, dirty: DirtyChunk): Promise<Buffer | null> {
-    if (v.disk) return v.disk.readChunk(index);
+    if (v.disk) {
+      await this.fill(v, [index]);
+      return v.disk.readChunk(index);
+    }
     if (dirty.zeroed) return null;
     if (dirty.extents) await this.loadBase(v, index, dirty);
     const content = await this.o.cache.get(this.key(v, index));
@@ -713,11 +743,7 @@ export class VolumeEngine {
    */
   createSnapshot(idOrName: string, description = ''): SnapshotRecord {
     const v = this.volume(idOrName);
-    const record: SnapshotRecord = {
-      snapshotId: `snap-${randomBytes(4).toString('hex')}`, volumeId: v.record.volumeId, volumeName: v.record.name, description,
-      status: 'PENDING', createdAt: new Date().toISOString(), sizeBytes: v.record.sizeBytes, chunkSize: this.chunkSize,
-      completedAt: null, error: null,
-    };
+    const record = this.newSnapshotRecord(v, description);
     // No await from here to the end: no write can land between reading the volume's state and recording it.
     const pending = [...v.dirty.keys()];
     const stored = new Map([...v.map].filter(([index]) => !v.dirty.has(index)));
@@ -726,6 +752,27 @@ export class VolumeEngine {
     this.o.log.info({ snapshotId: record.snapshotId, volumeId: v.record.volumeId, pending: pending.length }, 'snapshot started');
     this.progress.emit('snapshot');
     return record;
+  }
+
+  /**
+   * A snapshot of a cached volume's latest recovery point (AWS's CreateSnapshotFromVolumeRecoveryPoint): all of
+   * its chunks are in the store already, so only the manifest remains to be written.
+   */
+  createSnapshotFromRecoveryPoint(idOrName: string, description = ''): { snapshot: SnapshotRecord; recoveryPointAt: string } {
+    const v = this.recoveryPointVolume(idOrName);
+    const record = this.newSnapshotRecord(v, description);
+    this.o.catalog.beginSnapshotFromRecoveryPoint(record);
+    this.o.log.info({ snapshotId: record.snapshotId, volumeId: v.record.volumeId }, 'snapshot of the recovery point started');
+    this.progress.emit('snapshot');
+    return { snapshot: record, recoveryPointAt: this.o.catalog.recoveryPointAt(v.record.volumeId) ?? record.createdAt };
+  }
+
+  private newSnapshotRecord(v: Volume, description: string): SnapshotRecord {
+    return {
+      snapshotId: `snap-${randomBytes(4).toString('hex')}`, volumeId: v.record.volumeId, volumeName: v.record.name, description,
+      status: 'PENDING', createdAt: new Date().toISOString(), sizeBytes: v.record.sizeBytes, chunkSize: this.chunkSize,
+      completedAt: null, error: null,
+    };
   }
 
   /** Deletes a snapshot; chunks that nothing else references are collected afterwards. */
@@ -737,20 +784,111 @@ export class VolumeEngine {
     await this.finishDelete(snapshotId);
   }
 
-  /** A cached volume whose content is the snapshot's: usable at once, its chunks read through from the store. */
-  async createFromSnapshot(request: { name?: string; sizeBytes?: number; snapshotId: string }): Promise<VolumeRecord> {
+  /**
+   * A volume whose content is the snapshot's. A cached one is usable at once and reads its chunks through from
+   * the store. A stored one (`diskPath`) is RESTORING while its disk is filled in the background; it serves reads
+   * and writes meanwhile, fetching a chunk first when something needs it before the background fill gets to it.
+   */
+  async createFromSnapshot(request: { name?: string; sizeBytes?: number; snapshotId: string; diskPath?: string }): Promise<VolumeRecord> {
     const s = this.o.catalog.snapshot(request.snapshotId) ?? await this.importSnapshot(request.snapshotId);
     if (s.status !== 'COMPLETED') throw new SgwError('SGW_IN_USE', `snapshot ${s.snapshotId} is ${s.status}; restore it once it is COMPLETED`);
     if (s.chunkSize !== this.chunkSize) {
       throw new SgwError('SGW_INVALID_ARGUMENT', `snapshot ${s.snapshotId} has ${s.chunkSize}-byte chunks and this gateway ${this.chunkSize}-byte ones`);
     }
-    const sizeBytes = request.sizeBytes ?? s.sizeBytes;
-    if (sizeBytes < s.sizeBytes) throw new SgwError('SGW_INVALID_SIZE', `a volume restored from ${s.snapshotId} needs at least ${s.sizeBytes} bytes, its size`);
+    if (request.diskPath === undefined) {
+      const sizeBytes = request.sizeBytes ?? s.sizeBytes;
+      if (sizeBytes < s.sizeBytes) throw new SgwError('SGW_INVALID_SIZE', `a volume restored from ${s.snapshotId} needs at least ${s.sizeBytes} bytes, its size`);
+      const record = this.newCachedVolume(request.name, sizeBytes);
+      this.o.catalog.addVolumeCopy(record, { snapshotId: s.snapshotId });
+      this.recordRecoveryPoint(this.track(record));
+      this.o.log.info({ volumeId: record.volumeId, name: record.name, snapshotId: s.snapshotId }, 'volume restored from snapshot');
+      return record;
+    }
+    // Only the snapshot's chunks are written: the rest of the emptied file reads as zeros already.
+    const record = await this.newStoredVolume(request.name, request.diskPath, { use: 'restore', status: 'RESTORING', minBytes: s.sizeBytes });
+    this.o.catalog.addVolumeCopy(record, { snapshotId: s.snapshotId }, { restore: true });
+    await this.load(record);
+    const v = this.volume(record.volumeId);
+    if (v.unfilled.size === 0) this.setStatus(v, 'AVAILABLE');
+    this.progress.emit('restore');
+    this.o.log.info({ volumeId: record.volumeId, name: record.name, snapshotId: s.snapshotId, chunks: v.unfilled.size }, 'stored volume restoring from snapshot');
+    return v.record;
+  }
+
+  /**
+   * A new cached volume whose content is another cached volume's latest recovery point, as AWS's
+   * CreateCachediSCSIVolume with a source volume: usable at once, its chunks read through from the store.
+   */
+  cloneVolume(request: { name: string; source: string; sizeBytes?: number }): VolumeRecord {
+    const src = this.recoveryPointVolume(request.source);
+    const sizeBytes = request.sizeBytes ?? src.record.sizeBytes;
+    if (sizeBytes < src.record.sizeBytes) {
+      throw new SgwError('SGW_INVALID_SIZE', `a clone of ${src.record.name} needs at least its ${src.record.sizeBytes} bytes`);
+    }
     const record = this.newCachedVolume(request.name, sizeBytes);
-    this.o.catalog.addVolumeFromSnapshot(record, s.snapshotId);
-    this.track(record);
-    this.o.log.info({ volumeId: record.volumeId, name: record.name, snapshotId: s.snapshotId }, 'volume restored from snapshot');
+    this.o.catalog.addVolumeCopy(record, { recoveryPointOf: src.record.volumeId });
+    this.recordRecoveryPoint(this.track(record));
+    this.o.log.info({ volumeId: record.volumeId, name: record.name, source: src.record.volumeId }, 'volume cloned from recovery point');
     return record;
+  }
+
+  /** A cached volume, which has a recovery point: stored volumes' data is on their disks, not in the store. */
+  private recoveryPointVolume(idOrName: string): Volume {
+    const v = this.volume(idOrName);
+    if (v.disk || this.o.catalog.recoveryPointAt(v.record.volumeId) === null) {
+      throw new SgwError('SGW_INVALID_ARGUMENT', `${v.record.name} is a stored volume and has no recovery point; snapshot it and restore the snapshot instead`);
+    }
+    return v;
+  }
+
+  /** Records the cached volume's recovery point if the store holds everything written to it. */
+  private recordRecoveryPoint(v: Volume): void {
+    if (v.disk || v.deleted || v.dirty.size > 0) return;
+    this.o.catalog.setRecoveryPoint(v.record.volumeId, new Date().toISOString(), v.recoveryPointChanged);
+    v.recoveryPointChanged = new Set();
+  }
+
+  /** Brings restored chunks onto a stored volume's disk, synced, before anything uses them there; the caller holds their locks. */
+  private async fill(v: Volume, indices: number[]): Promise<void> {
+    const todo = indices.filter((index) => v.unfilled.has(index));
+    const disk = v.disk;
+    if (todo.length === 0 || !disk) return;
+    await Promise.all(todo.map(async (index) => {
+      const hash = v.map.get(index);
+      if (!hash) return;
+      const content = await readChunkObject(this.o.store, hash);
+      const start = index * this.chunkSize;
+      await disk.write(start, content.subarray(0, Math.min(content.length, disk.sizeBytes - start)));
+    }));
+    await disk.sync();
+    if (v.deleted) return;
+    this.o.catalog.restoreFilled(v.record.volumeId, todo);
+    for (const index of todo) v.unfilled.delete(index);
+    if (v.unfilled.size === 0 && v.record.status === 'RESTORING') {
+      this.setStatus(v, 'AVAILABLE');
+      this.o.log.info({ volumeId: v.record.volumeId }, 'restore complete');
+    }
+  }
+
+  /** Fills restoring volumes' disks a few chunks at a time, so that reads and writes wait for one chunk at most. */
+  private async restoreWorker(): Promise<void> {
+    while (!this.closed) {
+      const v = [...this.volumes.values()].find((volume) => volume.unfilled.size > 0);
+      if (!v) {
+        await this.nextProgress(1_000, ['restore']);
+        continue;
+      }
+      const indices = [...take(v.unfilled.values(), 8)];
+      const unlock = await this.locks.acquire(indices.map((index) => this.key(v, index)));
+      try {
+        await this.fill(v, indices);
+      } catch (err) {
+        this.o.log.warn({ err, volumeId: v.record.volumeId }, 'restore fill failed; will retry');
+        await this.nextProgress(1_000, []);
+      } finally {
+        unlock();
+      }
+    }
   }
 
   /** Completed snapshots whose manifests are in the bucket, whichever gateway made them. */
@@ -1001,5 +1139,13 @@ export class VolumeEngine {
       pos = index * size + end;
     }
     return out;
+  }
+}
+
+function* take<T>(items: Iterator<T>, count: number): Generator<T> {
+  for (let i = 0; i < count; i++) {
+    const next = items.next();
+    if (next.done) return;
+    yield next.value;
   }
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -10,10 +10,16 @@ import { openEngine, pattern } from './engine-fixture.js';
 const GiB = 2 ** 30;
 const CHUNK = 64 * 1024;
 
-/** The local store with a count of what was put, by key prefix, and an optional delay that holds puts back. */
+/** The local store with a count of what was put, by key prefix, and optional delays that hold puts and gets back. */
 class CountingStore extends LocalObjectStore {
   readonly puts: Array<{ key: string; bytes: number }> = [];
   putDelayMs = 0;
+  getDelayMs = 0;
+
+  override async get(...args: Parameters<ObjectStore['get']>): ReturnType<ObjectStore['get']> {
+    if (this.getDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.getDelayMs));
+    return super.get(...args);
+  }
 
   override async put(key: string, body: Buffer, opts?: Parameters<ObjectStore['put']>[2]): Promise<{ etag: string }> {
     if (this.putDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.putDelayMs));
@@ -153,4 +159,94 @@ t.test('delete frees exactly what nothing else references; the bucket alone rest
   }
   t.same(left, [], 'no chunk objects left once no snapshot or volume references them');
   t.same(await store.keys('snapshots/'), []);
+});
+
+async function until(what: string, ready: () => boolean, timeoutMs = 60_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !ready(); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+t.test('restore onto a stored volume: RESTORING serves reads and writes at once, survives a restart, ends AVAILABLE', async (t) => {
+  const { dir, store, fixture, reopen } = await setup(t);
+  const src = fixture.current.engine.create({ name: 'src', sizeBytes: GiB });
+  await fixture.current.engine.write(src.volumeId, 0, pattern(31, 40 * CHUNK));
+  const expected = await readAll(fixture.current.engine, src.volumeId, 48 * CHUNK);
+  const s = fixture.current.engine.createSnapshot(src.volumeId);
+  await completed(fixture.current.engine, fixture.current.catalog, s.snapshotId);
+
+  const diskPath = path.join(dir, 'restore-disk');
+  await writeFile(diskPath, Buffer.alloc(0));
+  await truncate(diskPath, GiB / 2);
+  await t.rejects(fixture.current.engine.createFromSnapshot({ name: 'small', snapshotId: s.snapshotId, diskPath }), { code: 'SGW_INVALID_SIZE' });
+  // Old data on the disk, inside and outside the snapshot's chunks, must be gone after the restore.
+  await truncate(diskPath, GiB);
+  const old = await open(diskPath, 'r+');
+  for (const offset of [5 * CHUNK, 45 * CHUNK, GiB - CHUNK]) await old.write(Buffer.alloc(CHUNK, 0xee), 0, CHUNK, offset);
+  await old.close();
+
+  store.getDelayMs = 30; // the background fill takes a while, so reads and writes meet unfilled chunks
+  const restored = await fixture.current.engine.createFromSnapshot({ name: 'copy', snapshotId: s.snapshotId, diskPath });
+  t.match(restored, { status: 'RESTORING', type: 'stored', sizeBytes: GiB, diskPath });
+  t.ok((await fixture.current.engine.read(restored.volumeId, 33 * CHUNK, CHUNK)).equals(expected.subarray(33 * CHUNK, 34 * CHUNK)), 'an unfilled chunk reads through at once');
+  const patch = pattern(32, 100);
+  await fixture.current.engine.write(restored.volumeId, 30 * CHUNK + 5, patch);
+  patch.copy(expected, 30 * CHUNK + 5);
+  t.ok(fixture.current.catalog.restorePending(restored.volumeId).length > 0, 'still restoring at the restart');
+
+  await reopen();
+  store.getDelayMs = 0;
+  const { engine, catalog } = fixture.current;
+  await until('the restore to end', () => engine.describe('copy').status === 'AVAILABLE');
+  t.same(catalog.restorePending(restored.volumeId), []);
+  t.ok((await readAll(engine, restored.volumeId, 48 * CHUNK)).equals(expected), 'the snapshot with the write made while restoring');
+  const disk = await open(diskPath, 'r');
+  const onDisk = Buffer.alloc(48 * CHUNK);
+  await disk.read(onDisk, 0, onDisk.length, 0);
+  const tail = Buffer.alloc(CHUNK, 1);
+  await disk.read(tail, 0, CHUNK, GiB - CHUNK);
+  await disk.close();
+  t.ok(onDisk.equals(expected), 'all of it on the disk itself');
+  t.ok(tail.every((b) => b === 0), 'the rest of the disk emptied');
+  await t.rejects(engine.createFromSnapshot({ name: 'again', snapshotId: s.snapshotId, diskPath }), { code: 'SGW_IN_USE' });
+});
+
+t.test('recovery points: clone and snapshot a cached volume as of the last moment the store held all of it', async (t) => {
+  const { store, fixture, reopen } = await setup(t);
+  let { engine, catalog } = fixture.current;
+  const v = engine.create({ name: 'live', sizeBytes: GiB });
+  t.ok(engine.describe('live').recoveryPointAt, 'a new volume has one: empty');
+  await engine.write(v.volumeId, 0, pattern(41, 12 * CHUNK));
+  await engine.drained();
+  const atPoint = await readAll(engine, v.volumeId, 16 * CHUNK);
+  const point = engine.describe('live').recoveryPointAt;
+
+  store.putDelayMs = 1_500; // the next write stays in the upload buffer for a while: the recovery point stays put
+  await engine.write(v.volumeId, 2 * CHUNK + 7, pattern(42, 3 * CHUNK));
+  await engine.unmap(v.volumeId, 8 * CHUNK, CHUNK);
+  const latest = await readAll(engine, v.volumeId, 16 * CHUNK);
+  t.equal(engine.describe('live').recoveryPointAt, point);
+  const clone = engine.cloneVolume({ name: 'clone', source: 'live' });
+  t.ok((await readAll(engine, clone.volumeId, 16 * CHUNK)).equals(atPoint), 'the clone holds the recovery point, not the writes after it');
+  const { snapshot, recoveryPointAt } = engine.createSnapshotFromRecoveryPoint('live', 'from the recovery point');
+  t.equal(recoveryPointAt, point);
+  await completed(engine, catalog, snapshot.snapshotId);
+  const fromSnapshot = await engine.createFromSnapshot({ name: 'rp-restore', snapshotId: snapshot.snapshotId });
+  t.ok((await readAll(engine, fromSnapshot.volumeId, 16 * CHUNK)).equals(atPoint), 'so does a snapshot of it');
+
+  store.putDelayMs = 0;
+  await engine.drained();
+  t.ok(Date.parse(engine.describe('live').recoveryPointAt ?? '') > Date.parse(point ?? ''), 'the recovery point moves once the store has caught up');
+  await reopen();
+  ({ engine, catalog } = fixture.current);
+  const later = engine.cloneVolume({ name: 'clone2', source: 'live', sizeBytes: 2 * GiB });
+  t.equal(later.sizeBytes, 2 * GiB);
+  t.ok((await readAll(engine, later.volumeId, 16 * CHUNK)).equals(latest), 'after a restart the recovery point holds the later writes');
+
+  // Clones keep their own references: the source going leaves them whole.
+  await engine.delete(v.volumeId);
+  await engine.drained();
+  t.ok((await readAll(engine, clone.volumeId, 16 * CHUNK)).equals(atPoint));
+  t.throws(() => engine.cloneVolume({ name: 'tiny', source: 'clone2', sizeBytes: GiB }), { code: 'SGW_INVALID_SIZE' });
+  t.throws(() => engine.cloneVolume({ name: 'x', source: 'nope' }), { code: 'SGW_NOT_FOUND' });
 });
