@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   SGW_CACHE_NOT_CONFIGURED: 'user',
   SGW_LIMIT_EXCEEDED: 'user',
   SGW_IN_USE: 'user',
+  SGW_WRONG_VOLUME_TYPE: 'user',
   SGW_OUT_OF_RANGE: 'user',
   SGW_BACKEND_UNREACHABLE: 'backend',
   SGW_BACKEND_CREDENTIALS: 'backend',

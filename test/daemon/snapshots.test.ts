@@ -1,3 +1,5 @@
+import { truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import t from 'tap';
 import type { SnapshotDetails, SnapshotScheduleInfo, SnapshotSummary, VolumeDetails } from '../../src/rpc/api.js';
 import { runClient, startVolumeGateway, volumeUrl } from '../harness/volume-gateway.js';
@@ -76,4 +78,41 @@ t.test('schedules: daily from the creation hour by default, set with --start-at/
   await d.stop();
   await d.restart();
   t.same((await d.sgwJson<SnapshotScheduleInfo>('snapshot', 'schedule', 'v')).schedule, { kind: 'cron', expression: '30 2 * * *' }, 'kept across a restart');
+});
+
+t.test('restore onto a stored volume, clone and snapshot the recovery point: the CLI over iSCSI', async (t) => {
+  const { d, dir } = await startVolumeGateway(t);
+  await d.sgwJson('volume', 'create', 'src', '--cached', '1GiB');
+  const qemuIo = async (url: string, ...commands: string[]) => {
+    const r = await runClient('qemu-io', ['-f', 'raw', ...commands.flatMap((c) => ['-c', c]), url]);
+    t.equal(r.code, 0, `${commands.join('; ')}: ${r.stderr}`);
+    t.notMatch(r.stdout, /Pattern verification failed/, commands.join('; '));
+  };
+  await qemuIo(await volumeUrl(d, 'src'), 'write -P 0x33 0 8M');
+  const snapshot = await d.sgwJson<SnapshotDetails>('snapshot', 'create', 'src', '--wait');
+
+  const disk = path.join(dir, 'restore-disk');
+  await writeFile(disk, '');
+  await truncate(disk, 2 ** 30);
+  const restored = await d.sgwJson<VolumeDetails>('volume', 'create', 'copy', '--stored', '--disk', disk, '--from-snapshot', snapshot.snapshotId);
+  t.match(restored, { type: 'stored', diskPath: disk, status: /^(RESTORING|AVAILABLE)$/ });
+  await qemuIo(await volumeUrl(d, 'copy'), 'read -P 0x33 0 8M', 'read -P 0 8M 1M');
+
+  let described = await d.sgwJson<VolumeDetails>('volume', 'describe', 'src');
+  for (const deadline = Date.now() + 30_000; described.uploadBacklogBytes > 0 && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 200));
+    described = await d.sgwJson<VolumeDetails>('volume', 'describe', 'src');
+  }
+  t.ok(described.recoveryPointAt, 'the uploaded volume has a recovery point');
+  await d.sgwJson('volume', 'clone', 'src', 'twin');
+  await qemuIo(await volumeUrl(d, 'twin'), 'read -P 0x33 0 8M');
+  const fromPoint = await d.sgwJson<SnapshotDetails>('snapshot', 'create', 'src', '--from-recovery-point', '--wait');
+  t.match(fromPoint, { status: 'COMPLETED', recoveryPointAt: described.recoveryPointAt });
+
+  const stored = await d.sgw('volume', 'clone', 'copy', 'twin2');
+  t.equal(stored.code, 1, 'a stored volume has no recovery point');
+  t.match(stored.stderr, /stored volume/);
+  t.equal(stored.stderr.trim().split('\n').length, 1, stored.stderr);
+  const both = await d.sgw('volume', 'create', 'x', '--stored', '--disk', disk, '--from-snapshot', snapshot.snapshotId, '--preserve-existing-data');
+  t.equal(both.code, 2, 'restoring and preserving at once is a usage error');
 });

@@ -25,11 +25,12 @@ The status is PENDING until the upload is done, then COMPLETED. With --wait the 
       volume: args.volume, ...(flags.description === undefined ? {} : { description: flags.description }),
       ...(flags['from-recovery-point'] ? { fromRecoveryPoint: true } : {}),
     });
+    const { recoveryPointAt } = snapshot;
     let shown = -1;
     while (flags.wait && snapshot.status === 'PENDING') {
       if (snapshot.progressPercent !== shown) process.stderr.write(`${snapshot.snapshotId}: ${(shown = snapshot.progressPercent)}%\n`);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      snapshot = await this.call(flags, 'snapshot.describe', { snapshot: snapshot.snapshotId });
+      snapshot = { ...await this.call(flags, 'snapshot.describe', { snapshot: snapshot.snapshotId }), ...(recoveryPointAt === undefined ? {} : { recoveryPointAt }) };
     }
     await this.show(flags, snapshot, snapshotView);
     if (flags.wait && snapshot.status !== 'COMPLETED') this.exit(1);

@@ -836,7 +836,7 @@ export class VolumeEngine {
   private recoveryPointVolume(idOrName: string): Volume {
     const v = this.volume(idOrName);
     if (v.disk || this.o.catalog.recoveryPointAt(v.record.volumeId) === null) {
-      throw new SgwError('SGW_INVALID_ARGUMENT', `${v.record.name} is a stored volume and has no recovery point; snapshot it and restore the snapshot instead`);
+      throw new SgwError('SGW_WRONG_VOLUME_TYPE', `${v.record.name} is a stored volume and has no recovery point; snapshot it and restore the snapshot instead`);
     }
     return v;
   }
