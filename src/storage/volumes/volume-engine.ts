@@ -969,12 +969,18 @@ export class VolumeEngine {
   }
 
   private async snapshotWorker(): Promise<void> {
+    let failures = 0;
     while (!this.closed) {
-      const advanced = await this.advanceSnapshots().catch((err: unknown) => {
-        this.o.log.warn({ err }, 'snapshot work failed; will retry');
-        return false;
-      });
-      if (!advanced) await this.nextProgress(1_000, ['snapshot']);
+      try {
+        const advanced = await this.advanceSnapshots();
+        failures = 0;
+        if (!advanced) await this.nextProgress(1_000, ['snapshot']);
+      } catch (err) {
+        // In an outage every step fails: back off as chunk uploads do, and warn ever more rarely.
+        failures++;
+        if ((failures & (failures - 1)) === 0) this.o.log.warn({ err, failures }, 'snapshot work failed; will retry');
+        await this.nextProgress(Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures), []);
+      }
     }
   }
 
