@@ -132,6 +132,35 @@ export interface ShareSummary {
   createdAt: string;
 }
 
+/** What can be set on a share, at creation or later (names and ranges as AWS's NFS file shares). */
+export interface ShareOptions {
+  /** Addresses and CIDR blocks allowed to mount and call the share. */
+  clientList: string[];
+  squash: 'root' | 'none' | 'all';
+  readOnly: boolean;
+  /** Octal modes, owner and group of objects and directories that carry no metadata of their own. */
+  fileMode: string;
+  dirMode: string;
+  ownerId: number;
+  groupId: number;
+  storageClass: string;
+  objectAcl: string;
+  /** How long a directory listing is trusted before the bucket is listed again; 0: until sgw share refresh. */
+  cacheStaleTimeoutSeconds: number;
+  /** How long a file stays unwritten before it is uploaded. */
+  uploadSettleSeconds: number;
+}
+
+export interface ShareDetails extends ShareSummary, ShareOptions {
+  bucket: string;
+  prefix: string;
+  /** The path NFS clients mount: /<share name>. */
+  exportPath: string;
+}
+
+export type CreateShareParams = { name: string; bucket: string; prefix?: string } & Partial<ShareOptions>;
+export type UpdateShareParams = { share: string } & Partial<ShareOptions>;
+
 export interface SnapshotSummary {
   snapshotId: string;
   volumeId: string;
@@ -206,6 +235,10 @@ export interface Api {
   'volume.chap.list': { params: { volume?: string }; result: ChapEntry[] };
   'volume.chap.delete': { params: { volume: string; initiatorName: string }; result: { deleted: ChapEntry } };
   'share.list': { params: NoParams; result: ShareSummary[] };
+  'share.create': { params: CreateShareParams; result: ShareDetails };
+  'share.describe': { params: { share: string }; result: ShareDetails };
+  'share.update': { params: UpdateShareParams; result: ShareDetails };
+  'share.delete': { params: { share: string }; result: { deleted: string } };
   'snapshot.list': { params: { volume?: string; fromBucket?: boolean }; result: SnapshotSummary[] };
   'snapshot.create': { params: CreateSnapshotParams; result: SnapshotDetails };
   'snapshot.describe': { params: { snapshot: string }; result: SnapshotDetails };

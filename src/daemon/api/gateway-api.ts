@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { SgwError, UsageError } from '../../errors.js';
 import type { ActivateResult, BackendSettings, GatewayInfo, GatewaySettings } from '../../rpc/api.js';
+import { checkBucketName, normalizePrefix } from '../../storage/backends/bucket-location.js';
 import { withDefaultScheme } from '../../storage/backends/endpoint.js';
 import { checkBackend } from '../../storage/gateway-backend.js';
 import { VERSION } from '../../version.js';
@@ -98,12 +99,9 @@ function backendSettings(req: ActivateRequest): BackendSettings | undefined {
     }
     return undefined;
   }
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(req.bucket)) {
-    throw new UsageError(`"${req.bucket}" is not a bucket name: 3-63 lowercase letters, digits, '.' and '-'`, 'SGW_INVALID_ARGUMENT');
-  }
-  const settings: BackendSettings = { kind: 's3', bucket: req.bucket, region: req.region ?? 'us-east-1' };
+  const settings: BackendSettings = { kind: 's3', bucket: checkBucketName(req.bucket), region: req.region ?? 'us-east-1' };
   if (req.endpoint) settings.endpoint = canonicalEndpoint(req.endpoint);
-  if (req.prefix) settings.prefix = req.prefix.replace(/^\/+/, '').replace(/\/*$/, '/');
+  if (req.prefix) settings.prefix = normalizePrefix(req.prefix);
   if (req.profile) settings.profile = req.profile;
   return settings;
 }

@@ -4,6 +4,7 @@ import { chapHandlers } from './chap-api.js';
 import { diskHandlers } from './disk-api.js';
 import { gatewayHandlers } from './gateway-api.js';
 import { inventoryHandlers } from './inventory-api.js';
+import { shareHandlers } from './share-api.js';
 import { snapshotHandlers } from './snapshot-api.js';
 import { volumeHandlers } from './volume-api.js';
 
@@ -13,6 +14,6 @@ type Handlers = { [M in Method]: (params: Params<M> | unknown) => Result<M> | Pr
 export function createHandlers(ctx: DaemonContext): Handlers {
   return {
     ...gatewayHandlers(ctx), ...diskHandlers(ctx), ...inventoryHandlers(ctx), ...volumeHandlers(ctx), ...chapHandlers(ctx),
-    ...snapshotHandlers(ctx),
+    ...snapshotHandlers(ctx), ...shareHandlers(ctx),
   };
 }

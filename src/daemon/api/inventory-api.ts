@@ -4,7 +4,6 @@ import { withoutParams } from './params.js';
 /** Read-only listings of what the catalog holds; the engines that create these objects add their own methods. */
 export function inventoryHandlers(ctx: DaemonContext) {
   return {
-    'share.list': withoutParams(() => ctx.catalog.shares()),
     'tape.list': withoutParams(() => ctx.catalog.tapes()),
   };
 }

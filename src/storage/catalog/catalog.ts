@@ -3,6 +3,7 @@ import type {
   BackendSettings, Disk, GatewaySettings, ShareSummary, SnapshotSummary, TapeSummary, VolumeSummary,
 } from '../../rpc/api.js';
 import { SgwError } from '../../errors.js';
+import type { ShareSettings } from '../files/share-settings.js';
 import { MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -250,11 +251,35 @@ export class Catalog {
     this.db.prepare('DELETE FROM chunks WHERE hash = ? AND refs = 0').run(hash);
   }
 
-  shares(): ShareSummary[] {
-    return (this.db.prepare('SELECT * FROM shares ORDER BY created_at, name').all() as Row[]).map((r) => ({
-      shareId: String(r.share_id), name: String(r.name), location: String(r.location),
-      status: String(r.status), createdAt: String(r.created_at),
-    }));
+  shares(): ShareRecord[] {
+    return (this.db.prepare('SELECT * FROM shares ORDER BY created_at, name').all() as Row[]).map(shareFromRow);
+  }
+
+  share(idOrName: string): ShareRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM shares WHERE share_id = ? OR name = ?').get(idOrName, idOrName) as Row | undefined;
+    return row && shareFromRow(row);
+  }
+
+  addShare(s: ShareRecord): void {
+    try {
+      this.db.prepare(`
+        INSERT INTO shares (share_id, name, location, status, created_at, settings)
+        VALUES (@shareId, @name, @location, @status, @createdAt, @settings)
+      `).run({ ...s, settings: JSON.stringify(s.settings) });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' || (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new SgwError('SGW_ALREADY_EXISTS', `a share named ${s.name} already exists; pick another name`);
+      }
+      throw err;
+    }
+  }
+
+  setShareSettings(shareId: string, settings: ShareSettings): void {
+    this.db.prepare('UPDATE shares SET settings = ? WHERE share_id = ?').run(JSON.stringify(settings), shareId);
+  }
+
+  deleteShare(shareId: string): void {
+    this.db.prepare('DELETE FROM shares WHERE share_id = ?').run(shareId);
   }
 
   snapshots(volumeId?: string): SnapshotRecord[] {
@@ -435,6 +460,17 @@ export interface VolumeRecord extends VolumeSummary {
   lastUploadAt: string | null;
   /** The local disk of a stored volume. */
   diskPath: string | null;
+}
+
+export interface ShareRecord extends ShareSummary {
+  settings: ShareSettings;
+}
+
+function shareFromRow(r: Row): ShareRecord {
+  return {
+    shareId: String(r.share_id), name: String(r.name), location: String(r.location),
+    status: String(r.status), createdAt: String(r.created_at), settings: JSON.parse(String(r.settings)) as ShareSettings,
+  };
 }
 
 export interface SnapshotRecord extends SnapshotSummary {

@@ -156,4 +156,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (volume_id, chunk_index)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 8: a file share's settings (bucket, prefix, clients, squash, defaults, ...) as JSON: they are read and
+  // written whole, and new ones need no migration.
+  `
+  ALTER TABLE shares ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+  `,
 ];

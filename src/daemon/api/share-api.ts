@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { SgwError } from '../../errors.js';
+import type { ShareDetails, ShareSummary } from '../../rpc/api.js';
+import type { ShareRecord } from '../../storage/catalog/catalog.js';
+import { changeableSettings, checkedSettings, DEFAULT_SETTINGS, shareLocation } from '../../storage/files/share-settings.js';
+import type { DaemonContext } from '../context.js';
+import { parseParams, withoutParams } from './params.js';
+
+/** AWS's limit of file shares per gateway. */
+const MAX_SHARES = 50;
+// The name is the export path (/<name>), so it keeps to characters every NFS client passes through unchanged.
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'a share name is 1-255 letters, digits, ".", "_" and "-", starting with a letter or digit');
+const createParams = changeableSettings.partial().extend({ name, bucket: z.string(), prefix: z.string().optional() }).strict();
+const updateParams = changeableSettings.partial().extend({ share: z.string().min(1) }).strict();
+const shareParam = z.object({ share: z.string().min(1) }).strict();
+
+function summary({ settings: _s, ...s }: ShareRecord): ShareSummary {
+  return s;
+}
+
+function details({ settings, ...s }: ShareRecord): ShareDetails {
+  return { ...s, ...settings, exportPath: `/${s.name}` };
+}
+
+export function shareHandlers(ctx: DaemonContext) {
+  const shareOf = (idOrName: string): ShareRecord => {
+    const share = ctx.catalog.share(idOrName);
+    if (!share) throw new SgwError('SGW_NOT_FOUND', `there is no share ${idOrName}; sgw share list shows the shares`);
+    return share;
+  };
+  return {
+    'share.list': withoutParams((): ShareSummary[] => ctx.catalog.shares().map(summary)),
+    'share.create': (params: unknown): ShareDetails => {
+      const { name: shareName, bucket, prefix, ...options } = parseParams(createParams, params);
+      const settings = checkedSettings({ ...DEFAULT_SETTINGS, ...options, bucket, prefix: prefix ?? '' });
+      if (ctx.catalog.shares().length >= MAX_SHARES) {
+        throw new SgwError('SGW_LIMIT_EXCEEDED', `a gateway has at most ${MAX_SHARES} file shares; delete one first`);
+      }
+      const record: ShareRecord = {
+        shareId: `share-${randomBytes(4).toString('hex')}`, name: shareName, location: shareLocation(settings),
+        status: 'AVAILABLE', createdAt: new Date().toISOString(), settings,
+      };
+      ctx.catalog.addShare(record);
+      ctx.log.info({ shareId: record.shareId, name: shareName, location: record.location }, 'share created');
+      return details(record);
+    },
+    'share.describe': (params: unknown): ShareDetails => details(shareOf(parseParams(shareParam, params).share)),
+    'share.update': (params: unknown): ShareDetails => {
+      const { share, ...change } = parseParams(updateParams, params);
+      const current = shareOf(share);
+      const settings = checkedSettings({ ...current.settings, ...change });
+      ctx.catalog.setShareSettings(current.shareId, settings);
+      ctx.log.info({ shareId: current.shareId, change }, 'share updated');
+      return details({ ...current, settings });
+    },
+    'share.delete': (params: unknown) => {
+      const share = shareOf(parseParams(shareParam, params).share);
+      ctx.catalog.deleteShare(share.shareId);
+      ctx.log.info({ shareId: share.shareId }, 'share deleted');
+      return { deleted: share.shareId };
+    },
+  };
+}
