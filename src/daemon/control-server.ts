@@ -17,7 +17,8 @@ export const SGW_RPC_ERROR = -32000;
  * exists), so only root and the gateway's operators can drive the daemon.
  */
 export class ControlServer {
-  private readonly rpc = new JSONRPCServer();
+  // Failed requests are the caller's to report; internal ones are logged below, through the daemon's logger.
+  private readonly rpc = new JSONRPCServer({ errorListener: () => undefined });
   private readonly server = net.createServer((socket) => this.serve(socket));
   private readonly sockets = new Set<net.Socket>();
   private readonly inFlight = new Set<Promise<unknown>>();

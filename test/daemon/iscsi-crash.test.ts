@@ -13,7 +13,7 @@ t.test('SIGKILL during 256 MiB of iSCSI writes loses no acknowledged block; the 
   const { d, dir } = await startVolumeGateway(t, { buffer: '512MiB', cache: '512MiB' });
   await d.sgwJson('volume', 'create', 'crash', '--cached', '1GiB');
   const url = await volumeUrl(d, 'crash');
-  const sources = [];
+  const sources: string[] = [];
   for (let i = 0; i < WRITES; i++) {
     sources.push(path.join(dir, `src-${i}`));
     await writeFile(sources[i]!, randomBytes(MiB));

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DaemonClient } from '../../src/client/daemon-client.js';
+import type { Method, Params, Result } from '../../src/rpc/api.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SGWD = path.join(ROOT, 'bin', 'sgwd.js');
@@ -80,7 +81,7 @@ export class TestDaemon {
     return exited;
   }
 
-  client: typeof DaemonClient.call = (method, params) => DaemonClient.call(this.socket, method, params);
+  client = <M extends Method>(method: M, params: Params<M>): Promise<Result<M>> => DaemonClient.call(this.socket, method, params);
 
   sgw(...args: string[]): Promise<CliResult> {
     return runCommand(SGW, args, { SGW_SOCKET: this.socket });

@@ -105,6 +105,8 @@ type Op = ({ kind: 'data'; offset: number; length: number; data: Buffer } | { ki
 const MAX_BACKOFF_MS = 5_000;
 /** The longest a written chunk waits for writes to pause before it is uploaded anyway (Linux's dirty_expire is 30 s). */
 const MAX_WRITE_BACK_DEFER_MS = 30_000;
+/** Chunks a pending snapshot captures at once in the background, as the uploader's workers do. */
+const CAPTURE_PARALLELISM = 8;
 
 export class VolumeEngine {
   private readonly volumes = new Map<string, Volume>();
@@ -782,6 +784,7 @@ export class VolumeEngine {
     if (s.status === 'PENDING') throw new SgwError('SGW_IN_USE', `snapshot ${snapshotId} is still being created; delete it once it is COMPLETED`);
     this.o.catalog.setSnapshotStatus(snapshotId, 'DELETING');
     await this.finishDelete(snapshotId);
+    await this.collectGarbage();
   }
 
   /**
@@ -984,17 +987,21 @@ export class VolumeEngine {
     }
   }
 
-  /** One step: capture one owed chunk, or complete or delete one snapshot. False when there was nothing to do. */
+  /**
+   * One step: capture a few owed chunks side by side (each is an upload), or complete or delete one snapshot.
+   * False when there was nothing to do.
+   */
   private async advanceSnapshots(): Promise<boolean> {
-    for (const v of this.volumes.values()) {
-      const index = v.owed.keys().next().value;
-      if (index === undefined) continue;
-      const unlock = await this.locks.acquire([this.key(v, index)]);
-      try {
-        await this.capture(v, index);
-      } finally {
-        unlock();
-      }
+    const owed = [...this.volumes.values()].flatMap((v) => [...take(v.owed.keys(), CAPTURE_PARALLELISM)].map((index) => ({ v, index })));
+    if (owed.length > 0) {
+      await Promise.all(owed.slice(0, CAPTURE_PARALLELISM).map(async ({ v, index }) => {
+        const unlock = await this.locks.acquire([this.key(v, index)]);
+        try {
+          await this.capture(v, index);
+        } finally {
+          unlock();
+        }
+      }));
       return true;
     }
     for (const s of this.o.catalog.snapshots()) {
