@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   SGW_LIMIT_EXCEEDED: 'user',
   SGW_IN_USE: 'user',
   SGW_WRONG_VOLUME_TYPE: 'user',
+  SGW_NOT_A_DIRECTORY: 'user',
+  SGW_IS_A_DIRECTORY: 'user',
   SGW_OUT_OF_RANGE: 'user',
   SGW_BACKEND_UNREACHABLE: 'backend',
   SGW_BACKEND_CREDENTIALS: 'backend',

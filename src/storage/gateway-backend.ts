@@ -9,6 +9,15 @@ export function objectStoreConfig(settings: BackendSettings, stateDir: string): 
   return { ...settings };
 }
 
+/**
+ * The store of a file share: its bucket, through the gateway's backend, with keys relative to its prefix. The
+ * embedded backend keeps each bucket in a directory of its own.
+ */
+export function shareStoreConfig(settings: BackendSettings, stateDir: string, share: { bucket: string; prefix: string }): ObjectStoreConfig {
+  if (settings.kind === 'local') return { kind: 'local', dir: path.join(stateDir, 'buckets', share.bucket), prefix: share.prefix };
+  return { ...settings, bucket: share.bucket, prefix: share.prefix };
+}
+
 export function openGatewayStore(settings: BackendSettings, stateDir: string): Promise<ObjectStore> {
   return openObjectStore(objectStoreConfig(settings, stateDir));
 }

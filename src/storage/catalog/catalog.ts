@@ -3,6 +3,7 @@ import type {
   BackendSettings, Disk, GatewaySettings, ShareSummary, SnapshotSummary, TapeSummary, VolumeSummary,
 } from '../../rpc/api.js';
 import { SgwError } from '../../errors.js';
+import { ROOT_INO, type FileKind } from '../files/file-attributes.js';
 import type { ShareSettings } from '../files/share-settings.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -280,6 +281,38 @@ export class Catalog {
 
   deleteShare(shareId: string): void {
     this.db.prepare('DELETE FROM shares WHERE share_id = ?').run(shareId);
+  }
+
+  /** The inode of a name in a directory of a share, numbered on first sight; its kind follows what the bucket shows. */
+  childInode(shareId: string, parent: number, name: string, kind: FileKind): number {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT ino, kind FROM share_inodes WHERE share_id = ? AND parent = ? AND name = ?').get(shareId, parent, name) as { ino: number; kind: string } | undefined;
+      if (row) {
+        if (row.kind !== kind) this.db.prepare('UPDATE share_inodes SET kind = ? WHERE share_id = ? AND ino = ?').run(kind, shareId, row.ino);
+        return row.ino;
+      }
+      const ino = this.db.prepare('UPDATE shares SET next_ino = next_ino + 1 WHERE share_id = ? RETURNING next_ino - 1').pluck().get(shareId) as number | undefined;
+      if (ino === undefined) throw new SgwError('SGW_NOT_FOUND', `there is no share ${shareId}`);
+      this.db.prepare('INSERT INTO share_inodes (share_id, ino, parent, name, kind) VALUES (?, ?, ?, ?, ?)').run(shareId, ino, parent, name, kind);
+      return ino;
+    })();
+  }
+
+  /** An inode's path from the share's root ('' for the root), its parent and kind; undefined for an unknown one. */
+  inode(shareId: string, ino: number): { path: string; parent: number; kind: FileKind } | undefined {
+    if (ino === ROOT_INO) return { path: '', parent: ROOT_INO, kind: 'dir' };
+    const rows = this.db.prepare(`
+      WITH RECURSIVE up (ino, parent, name, kind, depth) AS (
+        SELECT ino, parent, name, kind, 0 FROM share_inodes WHERE share_id = @shareId AND ino = @ino
+        UNION ALL
+        SELECT i.ino, i.parent, i.name, i.kind, up.depth + 1 FROM share_inodes i JOIN up ON i.share_id = @shareId AND i.ino = up.parent
+      )
+      SELECT parent, name, kind FROM up ORDER BY depth DESC
+    `).all({ shareId, ino }) as Array<{ parent: number; name: string; kind: FileKind }>;
+    const top = rows[0];
+    const self = rows[rows.length - 1];
+    if (!top || !self || top.parent !== ROOT_INO) return undefined;
+    return { path: rows.map((r) => r.name).join('/'), parent: self.parent, kind: self.kind };
   }
 
   snapshots(volumeId?: string): SnapshotRecord[] {

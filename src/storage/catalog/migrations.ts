@@ -161,4 +161,19 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE shares ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
   `,
+  // 9: the inodes of file shares. An inode is a name in a directory, numbered once and never again, so that
+  // file handles (share + inode) survive restarts, and renames (which move the row). The root is inode 1 and has
+  // no row.
+  `
+  CREATE TABLE share_inodes (
+    share_id TEXT NOT NULL REFERENCES shares (share_id) ON DELETE CASCADE,
+    ino INTEGER NOT NULL CHECK (ino > 1),
+    parent INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('file', 'dir')),
+    PRIMARY KEY (share_id, ino)
+  ) STRICT, WITHOUT ROWID;
+  CREATE UNIQUE INDEX share_inodes_by_name ON share_inodes (share_id, parent, name);
+  ALTER TABLE shares ADD COLUMN next_ino INTEGER NOT NULL DEFAULT 2;
+  `,
 ];
