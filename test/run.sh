@@ -10,6 +10,11 @@ command -v fallocate >/dev/null || need_apt+=(util-linux)
 command -v iscsi-test-cu >/dev/null || need_apt+=(libiscsi-bin)
 command -v qemu-io >/dev/null || need_apt+=(qemu-utils)
 [ -e /usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so ] || need_apt+=(qemu-block-extra)
+# A real NFS client: libnfs's nfs-ls, nfs-cat, nfs-cp, nfs-stat.
+command -v nfs-ls >/dev/null || need_apt+=(libnfs-utils)
+# rpcinfo, a real ONC RPC client for the portmapper; ip and unshare for its namespace.
+command -v rpcinfo >/dev/null || [ -x /usr/sbin/rpcinfo ] || need_apt+=(rpcbind)
+command -v ip >/dev/null || need_apt+=(iproute2)
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
