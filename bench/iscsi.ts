@@ -303,7 +303,7 @@ async function startSgw(dir: string): Promise<SgwDaemon> {
   await ensureBuilt();
   const port = await freePort();
   const socket = path.join(dir, 'sgw.sock');
-  const sgwd = start('sgwd', process.execPath, [SGWD, '--foreground', '--state-dir', path.join(dir, 'state'), '--socket', socket, '--iscsi-listen', `127.0.0.1:${port}`], {
+  const sgwd = start('sgwd', process.execPath, [SGWD, '--foreground', '--state-dir', path.join(dir, 'state'), '--socket', socket, '--iscsi-listen', `127.0.0.1:${port}`, '--nfs-listen', '127.0.0.1:0', '--portmap-listen', 'off'], {
     longLived: true,
     onOutput: collectSgwdLog,
   });

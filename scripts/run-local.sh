@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SGW_STATE_DIR="$PWD/.state" SGW_SOCKET="$PWD/.state/sgw.sock" SGW_ISCSI_LISTEN="${SGW_ISCSI_LISTEN:-127.0.0.1:3260}"
+export SGW_NFS_LISTEN="${SGW_NFS_LISTEN:-127.0.0.1:2049}" SGW_PORTMAP_LISTEN="${SGW_PORTMAP_LISTEN:-off}"
 sgw() { node bin/sgw.js "$@"; }
 
 npm ci --no-audit --no-fund

@@ -28,6 +28,7 @@ export function gatewayInfoView(info: GatewayInfo): View {
       ['State dir', info.daemon.stateDir],
       ['Socket', info.daemon.socket],
       ['iSCSI portal', info.daemon.iscsiPortal],
+      ['NFS server', info.daemon.nfsServer],
     ]),
     fields('Holds', [
       ['Disks', info.counts.disks],

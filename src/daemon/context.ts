@@ -3,6 +3,7 @@ import type { Logger } from './logger.js';
 import type { ScheduledSnapshots } from './scheduled-snapshots.js';
 import type { StorageEngines } from './storage-engines.js';
 import type { IscsiPortal } from './targets/iscsi/iscsi-portal.js';
+import type { NfsServer } from './targets/nfs/nfs-server.js';
 import type { VolumeTargets } from './volume-targets.js';
 
 /** What request handlers share: the catalog, the storage engines and where this daemon lives. */
@@ -16,4 +17,6 @@ export interface DaemonContext {
   schedules: ScheduledSnapshots;
   /** The iSCSI portal, the host it listens on, and the volumes' targets it serves. */
   iscsi: { portal: IscsiPortal; host: string; targets: VolumeTargets };
+  /** The NFS server (NFS and MOUNT on one port) and the host it listens on. */
+  nfs: { server: NfsServer; host: string };
 }

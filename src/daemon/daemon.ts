@@ -10,7 +10,9 @@ import type { Logger } from './logger.js';
 import { ScheduledSnapshots } from './scheduled-snapshots.js';
 import { StorageEngines } from './storage-engines.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
+import { ShareRegistry } from '../storage/files/share-registry.js';
 import { IscsiPortal } from './targets/iscsi/iscsi-portal.js';
+import { NfsServer } from './targets/nfs/nfs-server.js';
 import { VolumeTargets } from './volume-targets.js';
 
 async function listenIscsi(at: { host: string; port: number }, advertise: string | undefined, directory: VolumeTargets, log: Logger): Promise<IscsiPortal> {
@@ -24,10 +26,24 @@ async function listenIscsi(at: { host: string; port: number }, advertise: string
   }
 }
 
+async function listenNfs(o: { nfs: { host: string; port: number }; portmap?: { host: string; port: number }; shares: ShareRegistry; log: Logger }): Promise<NfsServer> {
+  try {
+    return await NfsServer.listen({ ...o, log: o.log.child({ target: 'nfs' }) });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EADDRINUSE') {
+      throw new SgwError('SGW_DAEMON_START_FAILED', `the NFS port ${o.nfs.host}:${o.nfs.port} is in use by another program (a kernel NFS server?); stop it or start sgwd with --nfs-listen HOST:PORT`);
+    }
+    throw err;
+  }
+}
+
 export interface DaemonOptions {
   stateDir: string;
   socketPath: string;
   iscsiListen: { host: string; port: number };
+  nfsListen: { host: string; port: number };
+  /** Where the built-in portmapper listens; undefined: none. */
+  portmapListen?: { host: string; port: number };
   /** HOST:PORT that SendTargets names instead of the address a connection arrived on. */
   iscsiAdvertise?: string;
   log: Logger;
@@ -41,32 +57,41 @@ export class Daemon {
     private readonly engines: StorageEngines,
     private readonly schedules: ScheduledSnapshots,
     private readonly portal: IscsiPortal,
+    private readonly nfs: NfsServer,
+    private readonly shares: ShareRegistry,
     private readonly control: ControlServer,
     private readonly log: Logger,
   ) {}
 
-  static async start({ stateDir, socketPath, iscsiListen, iscsiAdvertise, log }: DaemonOptions): Promise<Daemon> {
+  static async start({ stateDir, socketPath, iscsiListen, iscsiAdvertise, nfsListen, portmapListen, log }: DaemonOptions): Promise<Daemon> {
     await mkdir(stateDir, { recursive: true, mode: 0o750 });
     const lock = await acquireStateLock(stateDir);
     let catalog: Catalog | undefined;
     let engines: StorageEngines | undefined;
     let portal: IscsiPortal | undefined;
+    let nfs: NfsServer | undefined;
+    let shares: ShareRegistry | undefined;
     try {
       catalog = Catalog.open(path.join(stateDir, 'catalog.db'));
       engines = new StorageEngines(catalog, stateDir, log);
       await engines.start();
       const targets = new VolumeTargets(catalog, engines);
       portal = await listenIscsi(iscsiListen, iscsiAdvertise, targets, log);
+      shares = new ShareRegistry({ catalog, stateDir, log: log.child({ component: 'shares' }) });
+      nfs = await listenNfs({ nfs: nfsListen, ...(portmapListen ? { portmap: portmapListen } : {}), shares, log });
       const schedules = new ScheduledSnapshots(catalog, engines, log.child({ scheduler: 'snapshots' }));
       const ctx: DaemonContext = {
         catalog, stateDir, socketPath, startedAt: new Date(), log, engines, schedules, iscsi: { portal, host: iscsiListen.host, targets },
+        nfs: { server: nfs, host: nfsListen.host },
       };
       const control = new ControlServer(createHandlers(ctx), log);
       await control.listen(socketPath);
-      log.info({ version: VERSION, stateDir, socket: socketPath, iscsiPort: portal.port, pid: process.pid }, 'sgwd ready');
+      log.info({ version: VERSION, stateDir, socket: socketPath, iscsiPort: portal.port, nfsPort: nfs.port, pid: process.pid }, 'sgwd ready');
       schedules.start();
-      return new Daemon(lock, catalog, engines, schedules, portal, control, log);
+      return new Daemon(lock, catalog, engines, schedules, portal, nfs, shares, control, log);
     } catch (err) {
+      await nfs?.close();
+      await shares?.close();
       await portal?.close();
       await engines?.close();
       catalog?.close();
@@ -80,6 +105,8 @@ export class Daemon {
     this.log.info('sgwd stopping');
     await this.control.close();
     await this.portal.close();
+    await this.nfs.close();
+    await this.shares.close();
     await this.schedules.stop();
     await this.engines.close();
     this.catalog.close();

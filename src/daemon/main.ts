@@ -9,8 +9,11 @@ import { Daemon } from './daemon.js';
 import { createLogger } from './logger.js';
 
 const DEFAULT_ISCSI_LISTEN = '0.0.0.0:3260';
+const DEFAULT_NFS_LISTEN = '0.0.0.0:2049';
+const DEFAULT_PORTMAP_LISTEN = '0.0.0.0:111';
 
 const HELP = `Usage: sgwd [--foreground] [--state-dir DIR] [--socket PATH] [--iscsi-listen HOST:PORT] [--iscsi-advertise HOST:PORT]
+            [--nfs-listen HOST:PORT] [--portmap-listen HOST:PORT|off]
 
 The sgw storage gateway daemon. The sgw command drives it over its control socket.
 
@@ -20,6 +23,9 @@ The sgw storage gateway daemon. The sgw command drives it over its control socke
   --iscsi-listen HOST:PORT   the iSCSI portal (default ${DEFAULT_ISCSI_LISTEN})   env SGW_ISCSI_LISTEN
   --iscsi-advertise HOST:PORT   the portal address discovery tells initiators, when they reach sgwd through
                      a forward or NAT (default: the address each connection arrived on)   env SGW_ISCSI_ADVERTISE
+  --nfs-listen HOST:PORT   NFS and MOUNT (default ${DEFAULT_NFS_LISTEN})   env SGW_NFS_LISTEN
+  --portmap-listen HOST:PORT|off   the built-in portmapper, TCP and UDP (default ${DEFAULT_PORTMAP_LISTEN}; skipped
+                     with a warning when a system rpcbind holds the port)   env SGW_PORTMAP_LISTEN
   --version, --help
 `;
 
@@ -29,6 +35,8 @@ interface Options {
   socketPath: string;
   iscsiListen: { host: string; port: number };
   iscsiAdvertise: { host: string; port: number } | undefined;
+  nfsListen: { host: string; port: number };
+  portmapListen: { host: string; port: number } | undefined;
 }
 
 /** HOST:PORT, [IPv6]:PORT or a bare PORT (all addresses). */
@@ -52,6 +60,8 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
       socket: { type: 'string' },
       'iscsi-listen': { type: 'string' },
       'iscsi-advertise': { type: 'string' },
+      'nfs-listen': { type: 'string' },
+      'portmap-listen': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -62,6 +72,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
   if (values.version) return 'version';
   const env = { ...process.env };
   const advertise = values['iscsi-advertise'] ?? process.env.SGW_ISCSI_ADVERTISE;
+  const portmap = values['portmap-listen'] ?? process.env.SGW_PORTMAP_LISTEN ?? DEFAULT_PORTMAP_LISTEN;
   if (values['state-dir']) env.SGW_STATE_DIR = values['state-dir'];
   if (values.socket) env.SGW_SOCKET = values.socket;
   return {
@@ -70,6 +81,8 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
     socketPath: defaultSocketPath(env),
     iscsiListen: parseAddress('--iscsi-listen', values['iscsi-listen'] ?? process.env.SGW_ISCSI_LISTEN ?? DEFAULT_ISCSI_LISTEN),
     iscsiAdvertise: advertise ? parseAddress('--iscsi-advertise', advertise) : undefined,
+    nfsListen: parseAddress('--nfs-listen', values['nfs-listen'] ?? process.env.SGW_NFS_LISTEN ?? DEFAULT_NFS_LISTEN),
+    portmapListen: portmap === 'off' ? undefined : parseAddress('--portmap-listen', portmap),
   };
 }
 
@@ -94,7 +107,8 @@ async function runForeground(options: Options): Promise<void> {
   process.on('SIGINT', stop);
   daemon = await Daemon.start({
     stateDir: options.stateDir, socketPath: options.socketPath, iscsiListen: options.iscsiListen,
-    ...(options.iscsiAdvertise ? { iscsiAdvertise: formatAddress(options.iscsiAdvertise) } : {}), log,
+    ...(options.iscsiAdvertise ? { iscsiAdvertise: formatAddress(options.iscsiAdvertise) } : {}),
+    nfsListen: options.nfsListen, ...(options.portmapListen ? { portmapListen: options.portmapListen } : {}), log,
   });
   if (stopRequested) shutDown(daemon);
 }
@@ -111,6 +125,7 @@ async function runDetached(options: Options): Promise<void> {
   const child = spawn(process.execPath, [
     process.argv[1] ?? '', '--foreground', '--state-dir', options.stateDir, '--socket', options.socketPath, '--iscsi-listen', formatAddress(options.iscsiListen),
     ...(options.iscsiAdvertise ? ['--iscsi-advertise', formatAddress(options.iscsiAdvertise)] : []),
+    '--nfs-listen', formatAddress(options.nfsListen), '--portmap-listen', options.portmapListen ? formatAddress(options.portmapListen) : 'off',
   ], {
     detached: true,
     stdio: ['ignore', logFile.fd, logFile.fd],

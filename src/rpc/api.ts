@@ -22,6 +22,8 @@ export interface DaemonStatus {
   socket: string;
   /** Where the iSCSI portal listens, HOST:PORT. */
   iscsiPortal: string;
+  /** Where NFS and MOUNT listen, HOST:PORT. */
+  nfsServer: string;
 }
 
 export interface GatewayInfo {

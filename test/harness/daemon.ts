@@ -54,7 +54,7 @@ export class TestDaemon {
   /** Starts sgwd again on the same state dir and waits until its socket answers. */
   async restart(): Promise<void> {
     const proc = spawn(process.execPath, [SGWD, '--foreground', '--state-dir', this.stateDir, '--socket', this.socket], {
-      env: { ...process.env, SGW_LOG_LEVEL: 'debug', SGW_ISCSI_LISTEN: '127.0.0.1:0', ...this.env },
+      env: { ...process.env, SGW_LOG_LEVEL: 'debug', SGW_ISCSI_LISTEN: '127.0.0.1:0', SGW_NFS_LISTEN: '127.0.0.1:0', SGW_PORTMAP_LISTEN: 'off', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;

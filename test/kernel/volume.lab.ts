@@ -51,7 +51,7 @@ t.test('Linux writes ext4 on a cached and a stored volume over iSCSI with CHAP; 
 
   const port = await freePort();
   const d = await TestDaemon.start(t, {
-    SGW_ISCSI_LISTEN: `127.0.0.1:${port}`, SGW_ISCSI_ADVERTISE: PORTAL, SGW_LOG_LEVEL: 'info',
+    SGW_ISCSI_LISTEN: `127.0.0.1:${port}`, SGW_ISCSI_ADVERTISE: PORTAL, SGW_NFS_LISTEN: '127.0.0.1:0', SGW_PORTMAP_LISTEN: 'off', SGW_LOG_LEVEL: 'info',
     AWS_ACCESS_KEY_ID: ANY_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: ANY_CREDENTIALS.secretAccessKey,
   });
   const dir = path.dirname(d.stateDir);

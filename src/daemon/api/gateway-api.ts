@@ -42,7 +42,8 @@ export function gatewayHandlers(ctx: DaemonContext) {
           startedAt: ctx.startedAt.toISOString(),
           stateDir: ctx.stateDir,
           socket: ctx.socketPath,
-          iscsiPortal: `${ctx.iscsi.host.includes(':') ? `[${ctx.iscsi.host}]` : ctx.iscsi.host}:${ctx.iscsi.portal.port}`,
+          iscsiPortal: hostPort(ctx.iscsi.host, ctx.iscsi.portal.port),
+          nfsServer: hostPort(ctx.nfs.host, ctx.nfs.server.port),
         },
         counts: ctx.catalog.counts(),
       };
@@ -90,6 +91,10 @@ function desiredSettings(req: ActivateRequest, current: GatewaySettings | null):
     throw new UsageError(`"${timezone}" is not a time zone: use an IANA name such as Europe/Berlin or UTC`, 'SGW_INVALID_ARGUMENT');
   }
   return { name, timezone, backend: backendSettings(req) ?? current?.backend ?? { kind: 'local' } };
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function backendSettings(req: ActivateRequest): BackendSettings | undefined {

@@ -99,13 +99,24 @@ export class ShareNamespace {
     return { data: got.body, eof: offset + got.body.length >= got.size };
   }
 
+  /** The directory an inode is in (the root is its own parent). */
+  parentOf(ino: number): number {
+    return this.inode(ino).parent;
+  }
+
+  /** An inode's name in its directory, also once it is gone from the bucket; undefined for one never given. */
+  nameOf(ino: number): string | undefined {
+    const path = this.o.catalog.inode(this.o.shareId, ino)?.path;
+    return path?.slice(path.lastIndexOf('/') + 1);
+  }
+
   /** Forgets every listing and attribute fetched, so that the bucket is read again (sgw share refresh). */
   refresh(): void {
     this.listings.clear();
     this.attributes.clear();
   }
 
-  private inode(ino: number): { path: string; kind: FileKind } {
+  private inode(ino: number): { path: string; parent: number; kind: FileKind } {
     const inode = this.o.catalog.inode(this.o.shareId, ino);
     if (!inode) throw new SgwError('SGW_NOT_FOUND', `inode ${ino} is not in share ${this.o.shareId}`);
     return inode;

@@ -1,0 +1,68 @@
+/**
+ * The file gateway's network face: NFS and MOUNT on one TCP port (2049 by default; clients are told the MOUNT
+ * port by the portmapper, or given it as mountport=), and a built-in portmapper on TCP and UDP (port 111 by
+ * default). The portmapper is a convenience: if its port is taken (a system rpcbind), sgwd goes on without it and
+ * clients give ports explicitly.
+ */
+import type { Logger } from 'pino';
+import type { ShareRegistry } from '../../../storage/files/share-registry.js';
+import { IPPROTO_TCP, IPPROTO_UDP, PORTMAP_PROGRAM, portmapperProgram, type PortMapping } from '../rpc/portmapper.js';
+import { RpcDispatcher } from '../rpc/rpc-dispatcher.js';
+import { RpcTcpListener } from '../rpc/tcp-listener.js';
+import { RpcUdpListener } from '../rpc/udp-listener.js';
+import { MOUNT_PROGRAM, mountProgram } from './mount-program.js';
+import { NFS_PROGRAM, nfs3Program } from './nfs3-program.js';
+
+export interface NfsServerOptions {
+  nfs: { host: string; port: number };
+  /** Where the portmapper listens; undefined: none. */
+  portmap?: { host: string; port: number };
+  shares: ShareRegistry;
+  log: Logger;
+}
+
+export class NfsServer {
+  private constructor(private readonly nfs: RpcTcpListener, private readonly portmap: Array<RpcTcpListener | RpcUdpListener>) {}
+
+  static async listen(o: NfsServerOptions): Promise<NfsServer> {
+    const dispatcher = new RpcDispatcher(o.log);
+    dispatcher.register(mountProgram(o.shares));
+    dispatcher.register(nfs3Program(o.shares));
+    // The portmapper answers on the NFS port too, so a client given only that port still finds MOUNT.
+    dispatcher.register(portmapperProgram(() => mappings));
+    const nfs = await RpcTcpListener.listen({ ...o.nfs, dispatcher, log: o.log });
+    const mappings: PortMapping[] = [
+      { program: NFS_PROGRAM, version: 3, protocol: IPPROTO_TCP, port: nfs.port },
+      { program: MOUNT_PROGRAM, version: 3, protocol: IPPROTO_TCP, port: nfs.port },
+    ];
+    const portmap: Array<RpcTcpListener | RpcUdpListener> = [];
+    if (o.portmap) {
+      const portmapDispatcher = new RpcDispatcher(o.log);
+      portmapDispatcher.register(portmapperProgram(() => mappings));
+      try {
+        const tcp = await RpcTcpListener.listen({ ...o.portmap, dispatcher: portmapDispatcher, log: o.log });
+        portmap.push(tcp);
+        const udp = await RpcUdpListener.listen({ ...o.portmap, dispatcher: portmapDispatcher, log: o.log });
+        portmap.push(udp);
+        // Listed too, so that rpcinfo -p shows the portmapper as rpcbind does.
+        mappings.push(
+          { program: PORTMAP_PROGRAM, version: 2, protocol: IPPROTO_TCP, port: tcp.port },
+          { program: PORTMAP_PROGRAM, version: 2, protocol: IPPROTO_UDP, port: udp.port },
+        );
+      } catch (err) {
+        await Promise.all(portmap.map((l) => l.close()));
+        portmap.length = 0;
+        o.log.warn({ err, ...o.portmap }, 'the portmapper port is taken (a system rpcbind?); clients must give the NFS and MOUNT port themselves');
+      }
+    }
+    return new NfsServer(nfs, portmap);
+  }
+
+  get port(): number {
+    return this.nfs.port;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.nfs.close(), ...this.portmap.map((l) => l.close())]);
+  }
+}

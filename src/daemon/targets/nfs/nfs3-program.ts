@@ -1,0 +1,277 @@
+/**
+ * NFS version 3 (RFC 1813) over file shares. Every call is checked against its share's client list. Files are read
+ * from the bucket by range; changes are not built yet, so every share is served read-only: procedures that change
+ * something answer NFS3ERR_ROFS (links NFS3ERR_NOTSUPP, as AWS's file gateway has none).
+ */
+import type { FileAttributes } from '../../../storage/files/file-attributes.js';
+import type { NamespaceEntry } from '../../../storage/files/share-namespace.js';
+import type { OpenShare, ShareRegistry } from '../../../storage/files/share-registry.js';
+import type { ProcedureHandler, RpcCall, RpcProgram } from '../rpc/rpc-dispatcher.js';
+import type { XdrWriter } from '../rpc/xdr.js';
+import { decodeHandle, encodeHandle } from './file-handle.js';
+import { Nfs3Status, NfsError, nfsStatusOf } from './nfs3-status.js';
+import {
+  NAME_MAX, readHandle, readName, writeAttributes, writeEmptyWcc, writeHandle, writePostOpAttributes, type AttributeContext,
+} from './nfs3-xdr.js';
+import { Access, callerOf, clientAllowed, grantedAccess } from './share-access.js';
+
+export const NFS_PROGRAM = 100003;
+
+/** Largest READ and WRITE, and preferred sizes (FSINFO); the RPC layer takes records of 4 MiB. */
+const MAX_IO = 1024 * 1024;
+const PREFERRED_READDIR = 64 * 1024;
+/** S3's largest object. */
+const MAX_FILE_SIZE = 5n * 2n ** 40n;
+/** FSSTAT: a bucket has no size; report what AWS's gateway does, effectively unlimited. */
+const BUCKET_BYTES = 2n ** 63n - 1n;
+const BUCKET_FILES = 2n ** 32n;
+/** FSINFO properties: FSF_HOMOGENEOUS | FSF_CANSETTIME. */
+const FS_PROPERTIES = 0x8 | 0x10;
+
+/** Reply sizes for READDIR / READDIRPLUS accounting (XDR bytes). */
+const ENTRY_FIXED = 4 + 8 + 4 + 8;
+const ATTRIBUTES_BYTES = 4 + 84;
+const HANDLE_BYTES = 4 + 4 + 16;
+const REPLY_OVERHEAD = 4 + ATTRIBUTES_BYTES + 8 + 4 + 4;
+
+interface Resolved extends OpenShare {
+  ino: number;
+  at: AttributeContext;
+}
+
+/** A procedure that reaches a share through its first file handle; what it writes on failure is `onError`. */
+type ShareProcedure = (call: RpcCall, target: Resolved, results: XdrWriter) => Promise<void>;
+
+export function nfs3Program(shares: ShareRegistry): RpcProgram {
+  const resolve = async (call: RpcCall): Promise<Resolved> => {
+    const decoded = decodeHandle(readHandle(call.args));
+    if (!decoded) throw new NfsError(Nfs3Status.BADHANDLE, 'not a handle of this server');
+    const opened = await shares.open(decoded.shareId);
+    if (!opened) throw new NfsError(Nfs3Status.STALE, `share ${decoded.shareId} is gone`);
+    if (!clientAllowed(opened.share, call.client.address)) throw new NfsError(Nfs3Status.ACCES, `${call.client.address} is not on the share's client list`);
+    return { ...opened, ino: decoded.ino, at: attributeContext(opened.share.shareId, decoded.ino) };
+  };
+
+  /**
+   * Runs a procedure on the share its handle names. A procedure writes nothing until it can no longer fail; on a
+   * failure the status goes out with the body it carries (post_op_attr, wcc_data, ...), which the RFC defines per
+   * procedure.
+   */
+  const onShare = (procedure: ShareProcedure, onError: (results: XdrWriter) => void): ProcedureHandler => async (call, results) => {
+    try {
+      await procedure(call, await resolve(call), results);
+    } catch (err) {
+      results.uint32(nfsStatusOf(err));
+      onError(results);
+    }
+  };
+  const noAttributes = (results: XdrWriter) => results.bool(false);
+  const readOnly = (status: Nfs3Status, body: (results: XdrWriter) => void): ProcedureHandler => (_call, results) => {
+    results.uint32(status);
+    body(results);
+  };
+
+  const attributesOf = async (target: Resolved, ino = target.ino): Promise<FileAttributes> => {
+    try {
+      return await target.namespace.getattr(ino);
+    } catch (err) {
+      if (nfsStatusOf(err) === Nfs3Status.NOENT) throw new NfsError(Nfs3Status.STALE, `inode ${ino} is gone`);
+      throw err;
+    }
+  };
+
+  const readdir = (plus: boolean): ShareProcedure => async (call, target, results) => {
+    const cookie = call.args.uint64();
+    const verifier = call.args.fixedOpaque(8);
+    const dircount = call.args.uint32();
+    const maxcount = plus ? call.args.uint32() : dircount;
+    const dir = await attributesOf(target);
+    if (dir.kind !== 'dir') throw new NfsError(Nfs3Status.NOTDIR, 'not a directory');
+    requireAccess(target, call, dir, Access.READ);
+    const ours = cookieVerifier(target);
+    if (cookie !== 0n && !verifier.equals(ours)) throw new NfsError(Nfs3Status.BAD_COOKIE, 'the cookie verifier is not this directory\'s');
+    const entries = await directoryEntries(target, dir);
+    const start = await resumeAfter(target, entries, cookie);
+    // As many entries as fit the client's limits: maxcount for the whole reply, and for READDIRPLUS dircount for
+    // the entries without their attributes and handles.
+    let used = REPLY_OVERHEAD;
+    let names = 0;
+    let end = start;
+    for (; end < entries.length; end++) {
+      const nameBytes = ENTRY_FIXED + 4 + padded(Buffer.byteLength(entries[end]!.name));
+      const size = nameBytes + (plus ? ATTRIBUTES_BYTES + HANDLE_BYTES : 0);
+      if (used + size > maxcount || (plus && names + nameBytes > dircount)) break;
+      used += size;
+      names += nameBytes;
+    }
+    if (end === start && start < entries.length) throw new NfsError(Nfs3Status.TOOSMALL, 'not even one entry fits the reply');
+    results.uint32(Nfs3Status.OK);
+    writePostOpAttributes(results, dir, target.at);
+    results.fixedOpaque(ours);
+    for (const entry of entries.slice(start, end)) {
+      results.bool(true).uint64(entry.fileid).string(entry.name).uint64(entry.cookie);
+      if (plus) {
+        writePostOpAttributes(results, entry.attrs, attributeContext(target.share.shareId, entry.fileid));
+        results.bool(true);
+        writeHandle(results, encodeHandle({ shareId: target.share.shareId, ino: entry.fileid }));
+      }
+    }
+    results.bool(false).bool(end === entries.length);
+  };
+
+  const procedures: Record<number, ProcedureHandler> = {
+    // GETATTR
+    1: onShare(async (_call, target, results) => {
+      const attrs = await attributesOf(target);
+      results.uint32(Nfs3Status.OK);
+      writeAttributes(results, attrs, target.at);
+    }, () => {}),
+    // SETATTR
+    2: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
+    // LOOKUP
+    3: onShare(async (call, target, results) => {
+      const name = checkedName(readName(call.args));
+      const dir = await attributesOf(target);
+      if (dir.kind !== 'dir') throw new NfsError(Nfs3Status.NOTDIR, 'not a directory');
+      requireAccess(target, call, dir, Access.LOOKUP);
+      const found = name === '.' ? { ino: target.ino, attrs: dir } : name === '..' ? await parentOf(target) : await target.namespace.lookup(target.ino, name);
+      results.uint32(Nfs3Status.OK);
+      writeHandle(results, encodeHandle({ shareId: target.share.shareId, ino: found.ino }));
+      writePostOpAttributes(results, found.attrs, attributeContext(target.share.shareId, found.ino));
+      writePostOpAttributes(results, dir, target.at);
+    }, noAttributes),
+    // ACCESS
+    4: onShare(async (call, target, results) => {
+      const wanted = call.args.uint32();
+      const attrs = await attributesOf(target);
+      results.uint32(Nfs3Status.OK);
+      writePostOpAttributes(results, attrs, target.at);
+      results.uint32(grantedAccess(attrs, callerOf(target.share, call.auth), wanted, false));
+    }, noAttributes),
+    // READLINK: no object is a symbolic link
+    5: onShare(async (_call, target, results) => {
+      const attrs = await attributesOf(target);
+      results.uint32(Nfs3Status.INVAL);
+      writePostOpAttributes(results, attrs, target.at);
+    }, noAttributes),
+    // READ
+    6: onShare(async (call, target, results) => {
+      const offset = call.args.uint64();
+      const count = Math.min(call.args.uint32(), MAX_IO);
+      if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new NfsError(Nfs3Status.INVAL, 'offset beyond any file');
+      const attrs = await attributesOf(target);
+      if (attrs.kind === 'dir') throw new NfsError(Nfs3Status.ISDIR, 'a directory');
+      // Reading a file one may only run is reading too: the client needs its bytes to run it.
+      requireAccess(target, call, attrs, Access.READ | Access.EXECUTE);
+      const { data, eof } = await target.namespace.read(target.ino, Number(offset), count);
+      results.uint32(Nfs3Status.OK);
+      writePostOpAttributes(results, attrs, target.at);
+      results.uint32(data.length).bool(eof).opaque(data);
+    }, noAttributes),
+    // WRITE, CREATE, MKDIR
+    7: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
+    8: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
+    9: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
+    // SYMLINK, MKNOD
+    10: readOnly(Nfs3Status.NOTSUPP, writeEmptyWcc),
+    11: readOnly(Nfs3Status.NOTSUPP, writeEmptyWcc),
+    // REMOVE, RMDIR
+    12: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
+    13: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
+    // RENAME: wcc_data of both directories
+    14: readOnly(Nfs3Status.ROFS, (results) => { writeEmptyWcc(results); writeEmptyWcc(results); }),
+    // LINK: post_op_attr of the file, wcc_data of the directory
+    15: readOnly(Nfs3Status.NOTSUPP, (results) => { results.bool(false); writeEmptyWcc(results); }),
+    // READDIR, READDIRPLUS
+    16: onShare(readdir(false), noAttributes),
+    17: onShare(readdir(true), noAttributes),
+    // FSSTAT
+    18: onShare(async (_call, target, results) => {
+      const attrs = await attributesOf(target);
+      results.uint32(Nfs3Status.OK);
+      writePostOpAttributes(results, attrs, target.at);
+      results.uint64(BUCKET_BYTES).uint64(BUCKET_BYTES).uint64(BUCKET_BYTES).uint64(BUCKET_FILES).uint64(BUCKET_FILES).uint64(BUCKET_FILES).uint32(0);
+    }, noAttributes),
+    // FSINFO
+    19: onShare(async (_call, target, results) => {
+      const attrs = await attributesOf(target);
+      results.uint32(Nfs3Status.OK);
+      writePostOpAttributes(results, attrs, target.at);
+      results.uint32(MAX_IO).uint32(MAX_IO).uint32(4096).uint32(MAX_IO).uint32(MAX_IO).uint32(4096).uint32(PREFERRED_READDIR)
+        .uint64(MAX_FILE_SIZE).uint32(0).uint32(1).uint32(FS_PROPERTIES);
+    }, noAttributes),
+    // PATHCONF
+    20: onShare(async (_call, target, results) => {
+      const attrs = await attributesOf(target);
+      results.uint32(Nfs3Status.OK);
+      writePostOpAttributes(results, attrs, target.at);
+      results.uint32(1).uint32(NAME_MAX).bool(true).bool(true).bool(false).bool(true);
+    }, noAttributes),
+    // COMMIT: nothing is ever written, so nothing waits to be committed
+    21: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
+  };
+  return { name: 'nfs', program: NFS_PROGRAM, versions: { 3: procedures } };
+}
+
+interface DirEntry {
+  fileid: number;
+  name: string;
+  cookie: bigint;
+  attrs: FileAttributes;
+}
+
+/**
+ * ".", ".." and the directory's entries in name order. Cookies name an entry, not a place in a list: 1 and 2 for
+ * the dots, inode + 2 for the rest, so a client resuming after an entry that has since gone still goes on at the
+ * right name.
+ */
+async function directoryEntries(target: Resolved, dir: FileAttributes): Promise<DirEntry[]> {
+  const parent = await parentOf(target);
+  const listed: NamespaceEntry[] = await target.namespace.readdir(target.ino);
+  return [
+    { fileid: target.ino, name: '.', cookie: 1n, attrs: dir },
+    { fileid: parent.ino, name: '..', cookie: 2n, attrs: parent.attrs },
+    ...listed.map((e) => ({ fileid: e.ino, name: e.name, cookie: BigInt(e.ino) + 2n, attrs: e.attrs })),
+  ];
+}
+
+/** The index of the first entry after the one the cookie names. */
+async function resumeAfter(target: Resolved, entries: DirEntry[], cookie: bigint): Promise<number> {
+  if (cookie === 0n) return 0;
+  if (cookie <= 2n) return Number(cookie);
+  const at = entries.findIndex((e) => e.cookie === cookie);
+  if (at >= 0) return at + 1;
+  const name = await target.namespace.nameOf(Number(cookie - 2n));
+  if (name === undefined) throw new NfsError(Nfs3Status.BAD_COOKIE, `cookie ${cookie} names no entry`);
+  const next = entries.findIndex((e, i) => i >= 2 && e.name > name);
+  return next < 0 ? entries.length : next;
+}
+
+async function parentOf(target: Resolved): Promise<{ ino: number; attrs: FileAttributes }> {
+  const ino = target.namespace.parentOf(target.ino);
+  return { ino, attrs: await target.namespace.getattr(ino) };
+}
+
+/** The verifier READDIR hands out with its cookies: cookies stay valid as long as the share does. */
+function cookieVerifier(target: Resolved): Buffer {
+  return Buffer.from(target.share.shareId.slice('share-'.length).padEnd(16, '0'), 'hex');
+}
+
+function attributeContext(shareId: string, fileid: number): AttributeContext {
+  return { fsid: BigInt(`0x${shareId.slice('share-'.length)}`), fileid };
+}
+
+/** The server decides, not the client: a call the mode bits do not allow the (squashed) caller is refused. */
+function requireAccess(target: Resolved, call: RpcCall, attrs: FileAttributes, anyOf: number): void {
+  if (grantedAccess(attrs, callerOf(target.share, call.auth), anyOf, true) === 0) throw new NfsError(Nfs3Status.ACCES, 'the mode bits do not allow it');
+}
+
+function checkedName(name: string): string {
+  if (name === '') throw new NfsError(Nfs3Status.NOENT, 'an empty name');
+  if (Buffer.byteLength(name) > NAME_MAX) throw new NfsError(Nfs3Status.NAMETOOLONG, 'a name longer than 255 bytes');
+  return name;
+}
+
+function padded(length: number): number {
+  return (length + 3) & ~3;
+}
