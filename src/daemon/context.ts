@@ -1,4 +1,5 @@
 import type { Catalog } from '../storage/catalog/catalog.js';
+import type { ShareRegistry } from '../storage/files/share-registry.js';
 import type { Logger } from './logger.js';
 import type { ScheduledSnapshots } from './scheduled-snapshots.js';
 import type { StorageEngines } from './storage-engines.js';
@@ -19,4 +20,6 @@ export interface DaemonContext {
   iscsi: { portal: IscsiPortal; host: string; targets: VolumeTargets };
   /** The NFS server (NFS and MOUNT on one port) and the host it listens on. */
   nfs: { server: NfsServer; host: string };
+  /** The file shares, opened over their buckets. */
+  shares: ShareRegistry;
 }

@@ -82,7 +82,7 @@ export class Daemon {
       const schedules = new ScheduledSnapshots(catalog, engines, log.child({ scheduler: 'snapshots' }));
       const ctx: DaemonContext = {
         catalog, stateDir, socketPath, startedAt: new Date(), log, engines, schedules, iscsi: { portal, host: iscsiListen.host, targets },
-        nfs: { server: nfs, host: nfsListen.host },
+        nfs: { server: nfs, host: nfsListen.host }, shares,
       };
       const control = new ControlServer(createHandlers(ctx), log);
       await control.listen(socketPath);

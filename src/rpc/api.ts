@@ -241,6 +241,7 @@ export interface Api {
   'share.describe': { params: { share: string }; result: ShareDetails };
   'share.update': { params: UpdateShareParams; result: ShareDetails };
   'share.delete': { params: { share: string }; result: { deleted: string } };
+  'share.refresh': { params: { share: string }; result: { refreshed: string } };
   'snapshot.list': { params: { volume?: string; fromBucket?: boolean }; result: SnapshotSummary[] };
   'snapshot.create': { params: CreateSnapshotParams; result: SnapshotDetails };
   'snapshot.describe': { params: { snapshot: string }; result: SnapshotDetails };

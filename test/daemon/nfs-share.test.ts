@@ -65,6 +65,13 @@ t.test('a bucket filled by a plain S3 client, read through a share with libnfs',
   t.not(noShare.code, 0, 'an unknown export cannot be mounted');
   t.match(noShare.stderr, /MNT3ERR_NOENT|NOENT|mount/i);
 
+  // Listings are trusted (stale timeout 0) until the share is refreshed.
+  await put('projects/later.txt', 'put after the first listing');
+  const names = async () => (await runClient('nfs-ls', [await nfsUrl(d, 'team')])).stdout;
+  t.notMatch(await names(), /later\.txt/, 'not listed before a refresh');
+  t.match(await d.sgwJson('share', 'refresh', 'team'), { refreshed: /^share-/ });
+  t.match(await names(), /later\.txt/, 'listed after it');
+
   // File handles carry the share and the inode: after a restart they still resolve, by the same numbers.
   await d.stop();
   await d.restart();

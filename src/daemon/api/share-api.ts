@@ -54,6 +54,11 @@ export function shareHandlers(ctx: DaemonContext) {
       ctx.log.info({ shareId: current.shareId, change }, 'share updated');
       return details({ ...current, settings });
     },
+    'share.refresh': async (params: unknown) => {
+      const share = shareOf(parseParams(shareParam, params).share);
+      await ctx.shares.refresh(share.shareId);
+      return { refreshed: share.shareId };
+    },
     'share.delete': (params: unknown) => {
       const share = shareOf(parseParams(shareParam, params).share);
       ctx.catalog.deleteShare(share.shareId);

@@ -46,6 +46,13 @@ export class ShareRegistry {
     return opened;
   }
 
+  /** Makes an opened share list its bucket again (sgw share refresh); false when there is no such share. */
+  async refresh(idOrName: string): Promise<boolean> {
+    const opened = await this.open(idOrName);
+    opened?.namespace.refresh();
+    return opened !== undefined;
+  }
+
   list(): ShareRecord[] {
     return this.o.catalog.shares();
   }
