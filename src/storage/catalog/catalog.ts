@@ -283,19 +283,25 @@ export class Catalog {
     this.db.prepare('DELETE FROM shares WHERE share_id = ?').run(shareId);
   }
 
-  /** The inode of a name in a directory of a share, numbered on first sight; its kind follows what the bucket shows. */
-  childInode(shareId: string, parent: number, name: string, kind: FileKind): number {
-    return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT ino, kind FROM share_inodes WHERE share_id = ? AND parent = ? AND name = ?').get(shareId, parent, name) as { ino: number; kind: string } | undefined;
-      if (row) {
-        if (row.kind !== kind) this.db.prepare('UPDATE share_inodes SET kind = ? WHERE share_id = ? AND ino = ?').run(kind, shareId, row.ino);
-        return row.ino;
-      }
-      const ino = this.db.prepare('UPDATE shares SET next_ino = next_ino + 1 WHERE share_id = ? RETURNING next_ino - 1').pluck().get(shareId) as number | undefined;
-      if (ino === undefined) throw new SgwError('SGW_NOT_FOUND', `there is no share ${shareId}`);
-      this.db.prepare('INSERT INTO share_inodes (share_id, ino, parent, name, kind) VALUES (?, ?, ?, ?, ?)').run(shareId, ino, parent, name, kind);
-      return ino;
-    })();
+  /**
+   * The inodes of names in a directory of a share, numbered on first sight; their kinds follow what the bucket
+   * shows. One transaction for a whole listing.
+   */
+  childInodes(shareId: string, parent: number, children: ReadonlyArray<{ name: string; kind: FileKind }>): number[] {
+    return this.db.transaction(() => children.map(({ name, kind }) => this.childInode(shareId, parent, name, kind)))();
+  }
+
+  /** The caller runs a transaction. */
+  private childInode(shareId: string, parent: number, name: string, kind: FileKind): number {
+    const row = this.db.prepare('SELECT ino, kind FROM share_inodes WHERE share_id = ? AND parent = ? AND name = ?').get(shareId, parent, name) as { ino: number; kind: string } | undefined;
+    if (row) {
+      if (row.kind !== kind) this.db.prepare('UPDATE share_inodes SET kind = ? WHERE share_id = ? AND ino = ?').run(kind, shareId, row.ino);
+      return row.ino;
+    }
+    const ino = this.db.prepare('UPDATE shares SET next_ino = next_ino + 1 WHERE share_id = ? RETURNING next_ino - 1').pluck().get(shareId) as number | undefined;
+    if (ino === undefined) throw new SgwError('SGW_NOT_FOUND', `there is no share ${shareId}`);
+    this.db.prepare('INSERT INTO share_inodes (share_id, ino, parent, name, kind) VALUES (?, ?, ?, ?, ?)').run(shareId, ino, parent, name, kind);
+    return ino;
   }
 
   /** An inode's path from the share's root ('' for the root), its parent and kind; undefined for an unknown one. */

@@ -11,9 +11,8 @@ export interface NamespaceEntry {
 }
 
 interface Listed {
+  ino: number;
   kind: FileKind;
-  size: number;
-  lastModified: Date;
 }
 
 interface Timed<T> {
@@ -65,8 +64,7 @@ export class ShareNamespace {
   async lookup(dirIno: number, name: string): Promise<NamespaceEntry> {
     const entry = (await this.listing(dirIno)).get(name);
     if (!entry) throw new SgwError('SGW_NOT_FOUND', `no ${name} in this directory`);
-    const ino = this.o.catalog.childInode(this.o.shareId, dirIno, name, entry.kind);
-    return { ino, name, attrs: await this.getattr(ino) };
+    return { ino: entry.ino, name, attrs: await this.getattr(entry.ino) };
   }
 
   /** The directory's entries in name order, each with its inode and attributes. */
@@ -74,10 +72,7 @@ export class ShareNamespace {
     const listed = [...(await this.listing(dirIno)).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const entries: NamespaceEntry[] = [];
     for (let i = 0; i < listed.length; i += HEAD_PARALLELISM) {
-      entries.push(...await Promise.all(listed.slice(i, i + HEAD_PARALLELISM).map(async ([name, entry]) => {
-        const ino = this.o.catalog.childInode(this.o.shareId, dirIno, name, entry.kind);
-        return { ino, name, attrs: await this.getattr(ino) };
-      })));
+      entries.push(...await Promise.all(listed.slice(i, i + HEAD_PARALLELISM).map(async ([name, { ino }]) => ({ ino, name, attrs: await this.getattr(ino) }))));
     }
     return entries;
   }
@@ -128,25 +123,27 @@ export class ShareNamespace {
     const { path, kind } = this.inode(dirIno);
     if (kind !== 'dir') throw new SgwError('SGW_NOT_A_DIRECTORY', `${path} is not a directory`);
     const prefix = path === '' ? '' : `${path}/`;
-    const entries = new Map<string, Listed>();
+    const found = new Map<string, FileKind>();
     let token: string | undefined;
     do {
       const page = await this.o.store.list({ prefix, delimiter: '/', ...(token ? { continuationToken: token } : {}) });
       for (const object of page.objects) {
         const name = object.key.slice(prefix.length);
-        if (usableName(name)) entries.set(name, { kind: 'file', size: object.size, lastModified: object.lastModified });
+        if (usableName(name)) found.set(name, 'file');
       }
       // A name that is both an object and a prefix shows as the directory: the files under it stay reachable.
       for (const common of page.commonPrefixes) {
         const name = common.slice(prefix.length, -1);
-        if (usableName(name)) entries.set(name, { kind: 'dir', size: 0, lastModified: this.o.createdAt });
+        if (usableName(name)) found.set(name, 'dir');
       }
       token = page.nextContinuationToken;
     } while (token);
     // A directory that no object stands for any more is gone, unless it is the root.
-    if (entries.size === 0 && path !== '' && !(await this.directoryAttributes(path))) {
+    if (found.size === 0 && path !== '' && !(await this.directoryAttributes(path))) {
       throw new SgwError('SGW_NOT_FOUND', `${path} is no longer in the bucket`);
     }
+    const inos = this.o.catalog.childInodes(this.o.shareId, dirIno, [...found].map(([name, kind]) => ({ name, kind })));
+    const entries = new Map([...found].map(([name, kind], i): [string, Listed] => [name, { ino: inos[i]!, kind }]));
     this.remember(this.listings, dirIno, entries);
     return entries;
   }
