@@ -21,8 +21,15 @@ export class RecordReader {
   private inFragment = false;
   private fragmentLeft = 0;
   private lastFragment = false;
-  private parts: Buffer[] = [];
+  /** The record so far while it is one piece: a view of its chunk. */
+  private only: Buffer | undefined;
+  /**
+   * The record so far once it has several pieces, copied as they come: views of many small fragments would each
+   * cost far more than the bytes they hold, and keep their chunks alive besides.
+   */
+  private assembled: Buffer | undefined;
   private recordLength = 0;
+  private assembledLength = 0;
 
   constructor(private readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES) {}
 
@@ -32,7 +39,7 @@ export class RecordReader {
 
   /**
    * The next complete record, or null until more bytes arrive; throws RpcProtocolError on a record over the cap.
-   * A record that arrived in one piece is a view of its chunk, one in several pieces is copied once.
+   * A record that arrived in one piece is a view of its chunk; one in several pieces is copied as it comes.
    */
   next(): Buffer | null {
     for (;;) {
@@ -40,7 +47,7 @@ export class RecordReader {
       while (this.fragmentLeft > 0) {
         const bytes = this.consume(this.fragmentLeft);
         if (bytes === undefined) return null;
-        this.parts.push(bytes);
+        this.append(bytes);
         this.fragmentLeft -= bytes.length;
       }
       this.inFragment = false;
@@ -80,9 +87,29 @@ export class RecordReader {
     return chunk.subarray(0, max);
   }
 
+  private append(bytes: Buffer): void {
+    if (this.only === undefined && this.assembled === undefined) {
+      this.only = bytes;
+      return;
+    }
+    const held = this.only ?? this.assembled!.subarray(0, this.assembledLength);
+    const needed = held.length + bytes.length;
+    if (this.assembled === undefined || needed > this.assembled.length) {
+      // Doubling keeps the copying linear; the header check has bounded the record by the cap already.
+      const grown = Buffer.allocUnsafe(Math.min(this.maxRecordBytes, Math.max(needed, 2 * held.length, 4096)));
+      held.copy(grown);
+      this.assembled = grown;
+      this.only = undefined;
+    }
+    bytes.copy(this.assembled, held.length);
+    this.assembledLength = needed;
+  }
+
   private takeRecord(): Buffer {
-    const record = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.recordLength);
-    this.parts = [];
+    const record = this.only ?? this.assembled?.subarray(0, this.assembledLength) ?? Buffer.alloc(0);
+    this.only = undefined;
+    this.assembled = undefined;
+    this.assembledLength = 0;
     this.recordLength = 0;
     return record;
   }
