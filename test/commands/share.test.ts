@@ -46,6 +46,7 @@ t.test('bad share input is one clear line and the right exit status', async (t) 
     [['share', 'create', 'x', '--bucket', 'gw-data', '--cache-stale-timeout', '100'], 2, /0 \(off\) or 300 to 2592000/],
     [['share', 'create', 'x', '--bucket', 'gw-data', '--squash', 'some'], 2, /Expected --squash=some to be one of/],
     [['share', 'create', '../up', '--bucket', 'gw-data'], 2, /share name/],
+    [['share', 'create', 'share-0000abcd', '--bucket', 'gw-data'], 2, /cannot look like a share ID/],
     [['share', 'create', 'x'], 2, /Missing required flag bucket/],
     [['share', 'create', 'taken', '--bucket', 'gw-data'], 1, /already exists/],
     [['share', 'describe', 'nope'], 1, /no share nope/],

@@ -10,7 +10,9 @@ import { parseParams, withoutParams } from './params.js';
 /** AWS's limit of file shares per gateway. */
 const MAX_SHARES = 50;
 // The name is the export path (/<name>), so it keeps to characters every NFS client passes through unchanged.
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'a share name is 1-255 letters, digits, ".", "_" and "-", starting with a letter or digit');
+// A name that looks like a share ID would be ambiguous wherever a share is named by either.
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'a share name is 1-255 letters, digits, ".", "_" and "-", starting with a letter or digit')
+  .refine((n) => !/^share-[0-9a-f]{8}$/.test(n), 'a share name cannot look like a share ID (share-xxxxxxxx)');
 const createParams = changeableSettings.partial().extend({ name, bucket: z.string(), prefix: z.string().optional() }).strict();
 const updateParams = changeableSettings.partial().extend({ share: z.string().min(1) }).strict();
 const shareParam = z.object({ share: z.string().min(1) }).strict();

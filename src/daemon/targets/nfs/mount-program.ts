@@ -18,6 +18,21 @@ const Procedure = { MNT: 1, DUMP: 2, UMNT: 3, UMNTALL: 4, EXPORT: 5 } as const;
 /** mountstat3 */
 const MountStatus = { OK: 0, NOENT: 2, IO: 5, ACCES: 13, NOTDIR: 20 } as const;
 
+/** Mounts kept for DUMP, at most: a client that mounts forever cannot grow the list (or its reply) without end. */
+const MAX_MOUNTS = 1000;
+
+/** One entry per client and directory, however the path was spelled (// and trailing slashes). */
+function mountKey(host: string, parts: string[]): string {
+  return `${host} /${parts.filter((part) => part !== '').join('/')}`;
+}
+
+function remember(mounts: Map<string, { host: string; dir: string }>, host: string, parts: string[]): void {
+  const key = mountKey(host, parts);
+  mounts.delete(key);
+  mounts.set(key, { host, dir: key.slice(host.length + 1) });
+  if (mounts.size > MAX_MOUNTS) mounts.delete(mounts.keys().next().value!);
+}
+
 export function mountProgram(shares: ShareRegistry): RpcProgram {
   const mounts = new Map<string, { host: string; dir: string }>();
   return {
@@ -40,14 +55,14 @@ export function mountProgram(shares: ShareRegistry): RpcProgram {
             const status = nfsStatusOf(err);
             return void results.uint32(status === Nfs3Status.NOENT ? MountStatus.NOENT : status === Nfs3Status.NOTDIR ? MountStatus.NOTDIR : MountStatus.IO);
           }
-          mounts.set(`${client.address} ${dir}`, { host: client.address, dir });
+          remember(mounts, client.address, [name, ...below]);
           results.uint32(MountStatus.OK).opaque(encodeHandle({ shareId: opened.share.shareId, ino })).array([AuthFlavor.SYS], (w, flavor) => w.uint32(flavor));
         },
         [Procedure.DUMP]: (_call, results) => {
           results.list(mounts.values(), (w, m) => w.string(m.host.slice(0, MNTNAMLEN)).string(m.dir));
         },
         [Procedure.UMNT]: ({ args, client }) => {
-          mounts.delete(`${client.address} ${args.string(MNTPATHLEN)}`);
+          mounts.delete(mountKey(client.address, args.string(MNTPATHLEN).split('/')));
         },
         [Procedure.UMNTALL]: ({ client }) => {
           for (const [key, m] of mounts) if (m.host === client.address) mounts.delete(key);

@@ -7,7 +7,7 @@ import type { FileAttributes } from '../../../storage/files/file-attributes.js';
 import type { NamespaceEntry } from '../../../storage/files/share-namespace.js';
 import type { OpenShare, ShareRegistry } from '../../../storage/files/share-registry.js';
 import type { ProcedureHandler, RpcCall, RpcProgram } from '../rpc/rpc-dispatcher.js';
-import type { XdrWriter } from '../rpc/xdr.js';
+import { XdrDecodeError, type XdrWriter } from '../rpc/xdr.js';
 import { decodeHandle, encodeHandle } from './file-handle.js';
 import { Nfs3Status, NfsError, nfsStatusOf } from './nfs3-status.js';
 import {
@@ -37,6 +37,8 @@ const REPLY_OVERHEAD = 4 + ATTRIBUTES_BYTES + 8 + 4 + 4;
 interface Resolved extends OpenShare {
   ino: number;
   at: AttributeContext;
+  /** The attributes of the handle's object once fetched: a failure after that still reports them. */
+  attrs?: FileAttributes;
 }
 
 /** A procedure that reaches a share through its first file handle; what it writes on failure is `onError`. */
@@ -47,7 +49,8 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
     const decoded = decodeHandle(readHandle(call.args));
     if (!decoded) throw new NfsError(Nfs3Status.BADHANDLE, 'not a handle of this server');
     const opened = await shares.open(decoded.shareId);
-    if (!opened) throw new NfsError(Nfs3Status.STALE, `share ${decoded.shareId} is gone`);
+    // The registry finds shares by name too: a share named like the ID of a deleted one must not take its handles.
+    if (opened?.share.shareId !== decoded.shareId) throw new NfsError(Nfs3Status.STALE, `share ${decoded.shareId} is gone`);
     if (!clientAllowed(opened.share, call.client.address)) throw new NfsError(Nfs3Status.ACCES, `${call.client.address} is not on the share's client list`);
     return { ...opened, ino: decoded.ino, at: attributeContext(opened.share.shareId, decoded.ino) };
   };
@@ -57,23 +60,35 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
    * failure the status goes out with the body it carries (post_op_attr, wcc_data, ...), which the RFC defines per
    * procedure.
    */
-  const onShare = (procedure: ShareProcedure, onError: (results: XdrWriter) => void): ProcedureHandler => async (call, results) => {
+  const onShare = (procedure: ShareProcedure, onError: (results: XdrWriter, target: Resolved | undefined) => void): ProcedureHandler => async (call, results) => {
+    let target: Resolved | undefined;
     try {
-      await procedure(call, await resolve(call), results);
+      target = await resolve(call);
+      await procedure(call, target, results);
     } catch (err) {
-      results.uint32(nfsStatusOf(err));
-      onError(results);
+      // Arguments that do not decode are the client's fault: the dispatcher answers GARBAGE_ARGS.
+      if (err instanceof XdrDecodeError) throw err;
+      const status = nfsStatusOf(err);
+      results.uint32(status);
+      // An object that is gone has no attributes left to report.
+      onError(results, status === Nfs3Status.STALE ? undefined : target);
     }
   };
-  const noAttributes = (results: XdrWriter) => results.bool(false);
-  const readOnly = (status: Nfs3Status, body: (results: XdrWriter) => void): ProcedureHandler => (_call, results) => {
-    results.uint32(status);
-    body(results);
+  /** post_op_attr of the handle's object, as far as the call got. */
+  const objectAttributes = (results: XdrWriter, target: Resolved | undefined) => {
+    if (target?.attrs) writePostOpAttributes(results, target.attrs, target.at);
+    else results.bool(false);
   };
+  /** A change, refused once the handle and the client have been checked as for any other call. */
+  const refused = (status: Nfs3Status, body: (results: XdrWriter) => void): ProcedureHandler => onShare(async () => {
+    throw new NfsError(status, 'this server changes nothing');
+  }, body);
 
   const attributesOf = async (target: Resolved, ino = target.ino): Promise<FileAttributes> => {
     try {
-      return await target.namespace.getattr(ino);
+      const attrs = await target.namespace.getattr(ino);
+      if (ino === target.ino) target.attrs = attrs;
+      return attrs;
     } catch (err) {
       if (nfsStatusOf(err) === Nfs3Status.NOENT) throw new NfsError(Nfs3Status.STALE, `inode ${ino} is gone`);
       throw err;
@@ -98,7 +113,7 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
     let names = 0;
     let end = start;
     for (; end < entries.length; end++) {
-      const nameBytes = ENTRY_FIXED + 4 + padded(Buffer.byteLength(entries[end]!.name));
+      const nameBytes = ENTRY_FIXED + padded(Buffer.byteLength(entries[end]!.name));
       const size = nameBytes + (plus ? ATTRIBUTES_BYTES + HANDLE_BYTES : 0);
       if (used + size > maxcount || (plus && names + nameBytes > dircount)) break;
       used += size;
@@ -127,7 +142,7 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       writeAttributes(results, attrs, target.at);
     }, () => {}),
     // SETATTR
-    2: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
+    2: refused(Nfs3Status.ROFS, writeEmptyWcc),
     // LOOKUP
     3: onShare(async (call, target, results) => {
       const name = checkedName(readName(call.args));
@@ -139,7 +154,7 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       writeHandle(results, encodeHandle({ shareId: target.share.shareId, ino: found.ino }));
       writePostOpAttributes(results, found.attrs, attributeContext(target.share.shareId, found.ino));
       writePostOpAttributes(results, dir, target.at);
-    }, noAttributes),
+    }, objectAttributes),
     // ACCESS
     4: onShare(async (call, target, results) => {
       const wanted = call.args.uint32();
@@ -147,13 +162,13 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       results.uint32(Nfs3Status.OK);
       writePostOpAttributes(results, attrs, target.at);
       results.uint32(grantedAccess(attrs, callerOf(target.share, call.auth), wanted, false));
-    }, noAttributes),
+    }, objectAttributes),
     // READLINK: no object is a symbolic link
     5: onShare(async (_call, target, results) => {
       const attrs = await attributesOf(target);
       results.uint32(Nfs3Status.INVAL);
       writePostOpAttributes(results, attrs, target.at);
-    }, noAttributes),
+    }, objectAttributes),
     // READ
     6: onShare(async (call, target, results) => {
       const offset = call.args.uint64();
@@ -163,35 +178,38 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       if (attrs.kind === 'dir') throw new NfsError(Nfs3Status.ISDIR, 'a directory');
       // Reading a file one may only run is reading too: the client needs its bytes to run it.
       requireAccess(target, call, attrs, Access.READ | Access.EXECUTE);
-      const { data, eof } = await target.namespace.read(target.ino, Number(offset), count);
+      const { data, eof } = await target.namespace.read(target.ino, Number(offset), count).catch((err: unknown) => {
+        if (nfsStatusOf(err) === Nfs3Status.NOENT) throw new NfsError(Nfs3Status.STALE, 'the object is gone from the bucket');
+        throw err;
+      });
       results.uint32(Nfs3Status.OK);
       writePostOpAttributes(results, attrs, target.at);
       results.uint32(data.length).bool(eof).opaque(data);
-    }, noAttributes),
+    }, objectAttributes),
     // WRITE, CREATE, MKDIR
-    7: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
-    8: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
-    9: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
+    7: refused(Nfs3Status.ROFS, writeEmptyWcc),
+    8: refused(Nfs3Status.ROFS, writeEmptyWcc),
+    9: refused(Nfs3Status.ROFS, writeEmptyWcc),
     // SYMLINK, MKNOD
-    10: readOnly(Nfs3Status.NOTSUPP, writeEmptyWcc),
-    11: readOnly(Nfs3Status.NOTSUPP, writeEmptyWcc),
+    10: refused(Nfs3Status.NOTSUPP, writeEmptyWcc),
+    11: refused(Nfs3Status.NOTSUPP, writeEmptyWcc),
     // REMOVE, RMDIR
-    12: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
-    13: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
+    12: refused(Nfs3Status.ROFS, writeEmptyWcc),
+    13: refused(Nfs3Status.ROFS, writeEmptyWcc),
     // RENAME: wcc_data of both directories
-    14: readOnly(Nfs3Status.ROFS, (results) => { writeEmptyWcc(results); writeEmptyWcc(results); }),
+    14: refused(Nfs3Status.ROFS, (results) => { writeEmptyWcc(results); writeEmptyWcc(results); }),
     // LINK: post_op_attr of the file, wcc_data of the directory
-    15: readOnly(Nfs3Status.NOTSUPP, (results) => { results.bool(false); writeEmptyWcc(results); }),
+    15: refused(Nfs3Status.NOTSUPP, (results) => { results.bool(false); writeEmptyWcc(results); }),
     // READDIR, READDIRPLUS
-    16: onShare(readdir(false), noAttributes),
-    17: onShare(readdir(true), noAttributes),
+    16: onShare(readdir(false), objectAttributes),
+    17: onShare(readdir(true), objectAttributes),
     // FSSTAT
     18: onShare(async (_call, target, results) => {
       const attrs = await attributesOf(target);
       results.uint32(Nfs3Status.OK);
       writePostOpAttributes(results, attrs, target.at);
       results.uint64(BUCKET_BYTES).uint64(BUCKET_BYTES).uint64(BUCKET_BYTES).uint64(BUCKET_FILES).uint64(BUCKET_FILES).uint64(BUCKET_FILES).uint32(0);
-    }, noAttributes),
+    }, objectAttributes),
     // FSINFO
     19: onShare(async (_call, target, results) => {
       const attrs = await attributesOf(target);
@@ -199,16 +217,16 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       writePostOpAttributes(results, attrs, target.at);
       results.uint32(MAX_IO).uint32(MAX_IO).uint32(4096).uint32(MAX_IO).uint32(MAX_IO).uint32(4096).uint32(PREFERRED_READDIR)
         .uint64(MAX_FILE_SIZE).uint32(0).uint32(1).uint32(FS_PROPERTIES);
-    }, noAttributes),
+    }, objectAttributes),
     // PATHCONF
     20: onShare(async (_call, target, results) => {
       const attrs = await attributesOf(target);
       results.uint32(Nfs3Status.OK);
       writePostOpAttributes(results, attrs, target.at);
       results.uint32(1).uint32(NAME_MAX).bool(true).bool(true).bool(false).bool(true);
-    }, noAttributes),
+    }, objectAttributes),
     // COMMIT: nothing is ever written, so nothing waits to be committed
-    21: readOnly(Nfs3Status.ROFS, writeEmptyWcc),
+    21: refused(Nfs3Status.ROFS, writeEmptyWcc),
   };
   return { name: 'nfs', program: NFS_PROGRAM, versions: { 3: procedures } };
 }

@@ -31,7 +31,9 @@ export function callerOf(share: ShareRecord, auth: Credentials): Caller {
   if (auth.flavor !== 'sys') return { uid: NOBODY, gids: [NOBODY] };
   const squash = share.settings.squash;
   if (squash === 'all' || (squash === 'root' && auth.uid === 0)) return { uid: NOBODY, gids: [NOBODY] };
-  return { uid: auth.uid, gids: [auth.gid, ...auth.gids] };
+  const gids = [auth.gid, ...auth.gids];
+  // Root squash takes root's group too, as knfsd's does.
+  return { uid: auth.uid, gids: squash === 'root' ? gids.map((gid) => (gid === 0 ? NOBODY : gid)) : gids };
 }
 
 /** The rights among `wanted` that the mode bits give the caller; a read-only share grants no change. */
