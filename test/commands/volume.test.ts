@@ -34,7 +34,7 @@ t.test('create, list, describe and delete cached volumes; they survive a restart
     [['volume', 'create', 'big', '--cached', '33TiB'], 2, /holds 1 GiB to 32 TiB/],
     [['volume', 'create', 'db01', '--cached', '1GiB'], 1, /a volume named db01 already exists/],
     [['volume', 'create', 'Bad_Name', '--cached', '1GiB'], 2, /is not a volume name/],
-    [['volume', 'create', 'x'], 2, /^Error: Exactly one of the following must be provided: --cached, --from-snapshot, --stored$/m],
+    [['volume', 'create', 'x'], 2, /^Error: At least one of the following must be provided: --cached, --from-snapshot, --stored$/m],
     [['volume', 'describe', 'nope'], 1, /no volume nope/],
     [['disk', 'add-cache', path.join(dir, 'cache2'), '--size', '64MiB'], 1, /delete the volumes before adding disks/],
   ];
