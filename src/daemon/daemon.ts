@@ -15,23 +15,13 @@ import { IscsiPortal } from './targets/iscsi/iscsi-portal.js';
 import { NfsServer } from './targets/nfs/nfs-server.js';
 import { VolumeTargets } from './volume-targets.js';
 
-async function listenIscsi(at: { host: string; port: number }, advertise: string | undefined, directory: VolumeTargets, log: Logger): Promise<IscsiPortal> {
+/** Starts a listener; a port another program holds is one clear line that names the flag to change it. */
+async function listenOn<T>(what: string, at: { host: string; port: number }, flag: string, listen: () => Promise<T>, likely = ''): Promise<T> {
   try {
-    return await IscsiPortal.listen({ ...at, directory, log: log.child({ target: 'iscsi' }), ...(advertise ? { advertiseAddress: advertise } : {}) });
+    return await listen();
   } catch (err) {
     if ((err as { code?: string }).code === 'EADDRINUSE') {
-      throw new SgwError('SGW_DAEMON_START_FAILED', `the iSCSI port ${at.host}:${at.port} is in use by another program; stop it or start sgwd with --iscsi-listen HOST:PORT`);
-    }
-    throw err;
-  }
-}
-
-async function listenNfs(o: { nfs: { host: string; port: number }; portmap?: { host: string; port: number }; shares: ShareRegistry; log: Logger }): Promise<NfsServer> {
-  try {
-    return await NfsServer.listen({ ...o, log: o.log.child({ target: 'nfs' }) });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'EADDRINUSE') {
-      throw new SgwError('SGW_DAEMON_START_FAILED', `the NFS port ${o.nfs.host}:${o.nfs.port} is in use by another program (a kernel NFS server?); stop it or start sgwd with --nfs-listen HOST:PORT`);
+      throw new SgwError('SGW_DAEMON_START_FAILED', `the ${what} port ${at.host}:${at.port} is in use by another program${likely}; stop it or start sgwd with ${flag} HOST:PORT`);
     }
     throw err;
   }
@@ -76,9 +66,14 @@ export class Daemon {
       engines = new StorageEngines(catalog, stateDir, log);
       await engines.start();
       const targets = new VolumeTargets(catalog, engines);
-      portal = await listenIscsi(iscsiListen, iscsiAdvertise, targets, log);
-      shares = new ShareRegistry({ catalog, stateDir, log: log.child({ component: 'shares' }) });
-      nfs = await listenNfs({ nfs: nfsListen, ...(portmapListen ? { portmap: portmapListen } : {}), shares, log });
+      portal = await listenOn('iSCSI', iscsiListen, '--iscsi-listen', () => IscsiPortal.listen({
+        ...iscsiListen, directory: targets, log: log.child({ target: 'iscsi' }), ...(iscsiAdvertise ? { advertiseAddress: iscsiAdvertise } : {}),
+      }));
+      const shareRegistry = new ShareRegistry({ catalog, stateDir, log: log.child({ component: 'shares' }) });
+      shares = shareRegistry;
+      nfs = await listenOn('NFS', nfsListen, '--nfs-listen', () => NfsServer.listen({
+        nfs: nfsListen, ...(portmapListen ? { portmap: portmapListen } : {}), shares: shareRegistry, log: log.child({ target: 'nfs' }),
+      }), ' (a kernel NFS server?)');
       const schedules = new ScheduledSnapshots(catalog, engines, log.child({ scheduler: 'snapshots' }));
       const ctx: DaemonContext = {
         catalog, stateDir, socketPath, startedAt: new Date(), log, engines, schedules, iscsi: { portal, host: iscsiListen.host, targets },
