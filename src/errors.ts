@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   SGW_WRONG_VOLUME_TYPE: 'user',
   SGW_NOT_A_DIRECTORY: 'user',
   SGW_IS_A_DIRECTORY: 'user',
+  SGW_NOT_EMPTY: 'user',
   SGW_OUT_OF_RANGE: 'user',
   SGW_BACKEND_UNREACHABLE: 'backend',
   SGW_BACKEND_CREDENTIALS: 'backend',

@@ -71,6 +71,7 @@ export class Daemon {
       }));
       const shareRegistry = new ShareRegistry({ catalog, stateDir, log: log.child({ component: 'shares' }) });
       shares = shareRegistry;
+      await shareRegistry.start();
       nfs = await listenOn('NFS', nfsListen, '--nfs-listen', () => NfsServer.listen({
         nfs: nfsListen, ...(portmapListen ? { portmap: portmapListen } : {}), shares: shareRegistry, log: log.child({ target: 'nfs' }),
       }), ' (a kernel NFS server?)');

@@ -153,6 +153,13 @@ export interface ShareOptions {
   uploadSettleSeconds: number;
 }
 
+/** Changes of a share not in its bucket yet (after waiting for them, with wait). */
+export interface ShareSyncResult {
+  shareId: string;
+  pendingFiles: number;
+  pendingBytes: number;
+}
+
 export interface ShareDetails extends ShareSummary, ShareOptions {
   bucket: string;
   prefix: string;
@@ -240,7 +247,8 @@ export interface Api {
   'share.create': { params: CreateShareParams; result: ShareDetails };
   'share.describe': { params: { share: string }; result: ShareDetails };
   'share.update': { params: UpdateShareParams; result: ShareDetails };
-  'share.delete': { params: { share: string }; result: { deleted: string } };
+  'share.delete': { params: { share: string; force?: boolean }; result: { deleted: string } };
+  'share.sync': { params: { share: string; wait?: boolean }; result: ShareSyncResult };
   'share.refresh': { params: { share: string }; result: { refreshed: string } };
   'snapshot.list': { params: { volume?: string; fromBucket?: boolean }; result: SnapshotSummary[] };
   'snapshot.create': { params: CreateSnapshotParams; result: SnapshotDetails };

@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import t from 'tap';
-import type { GatewayInfo } from '../../src/rpc/api.js';
 import { TestDaemon } from '../harness/daemon.js';
+import { nfsUrl } from '../harness/file-gateway.js';
 import { ANY_CREDENTIALS, startMoto } from '../harness/moto.js';
 import { runClient } from '../harness/volume-gateway.js';
 
@@ -12,12 +12,6 @@ const moto = await startMoto();
 t.teardown(() => moto.stop());
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-/** An nfs:// URL that names the ports, so that libnfs asks no portmapper. */
-async function nfsUrl(d: TestDaemon, share: string, file = ''): Promise<string> {
-  const [host, port] = (await d.sgwJson<GatewayInfo>('gateway', 'info')).daemon.nfsServer.split(/:(?=\d+$)/);
-  return `nfs://${host}/${share}${file}?version=3&nfsport=${port}&mountport=${port}`;
-}
 
 t.test('a bucket filled by a plain S3 client, read through a share with libnfs', async (t) => {
   const client = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: ANY_CREDENTIALS });

@@ -26,7 +26,7 @@ export function runCommand(file: string, args: string[], env: NodeJS.ProcessEnv 
   });
 }
 
-interface Teardown {
+export interface Teardown {
   teardown(fn: () => unknown): void;
 }
 

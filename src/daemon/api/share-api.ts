@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { SgwError } from '../../errors.js';
-import type { ShareDetails, ShareSummary } from '../../rpc/api.js';
+import type { ShareDetails, ShareSummary, ShareSyncResult } from '../../rpc/api.js';
 import type { ShareRecord } from '../../storage/catalog/catalog.js';
 import { changeableSettings, checkedSettings, DEFAULT_SETTINGS, shareLocation } from '../../storage/files/share-settings.js';
 import type { DaemonContext } from '../context.js';
@@ -16,6 +16,8 @@ const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'a share nam
 const createParams = changeableSettings.partial().extend({ name, bucket: z.string(), prefix: z.string().optional() }).strict();
 const updateParams = changeableSettings.partial().extend({ share: z.string().min(1) }).strict();
 const shareParam = z.object({ share: z.string().min(1) }).strict();
+const deleteParams = shareParam.extend({ force: z.boolean().optional() }).strict();
+const syncParams = shareParam.extend({ wait: z.boolean().optional() }).strict();
 
 function summary({ settings: _s, ...s }: ShareRecord): ShareSummary {
   return s;
@@ -61,8 +63,19 @@ export function shareHandlers(ctx: DaemonContext) {
       await ctx.shares.refresh(share.shareId);
       return { refreshed: share.shareId };
     },
-    'share.delete': (params: unknown) => {
-      const share = shareOf(parseParams(shareParam, params).share);
+    // As AWS's NotifyWhenUploaded: with wait, returns once everything written before the call is in the bucket.
+    'share.sync': async (params: unknown): Promise<ShareSyncResult> => {
+      const { share: idOrName, wait } = parseParams(syncParams, params);
+      const share = shareOf(idOrName);
+      if (wait) await ctx.shares.sync(share.shareId);
+      const backlog = await ctx.shares.backlog(share.shareId);
+      return { shareId: share.shareId, pendingFiles: backlog.files, pendingBytes: backlog.bytes };
+    },
+    // As AWS's DeleteFileShare: the share goes once its uploads are done, or at once with force (they are dropped).
+    'share.delete': async (params: unknown) => {
+      const { share: idOrName, force } = parseParams(deleteParams, params);
+      const share = shareOf(idOrName);
+      await ctx.shares.remove(share.shareId, force ?? false);
       ctx.catalog.deleteShare(share.shareId);
       ctx.log.info({ shareId: share.shareId }, 'share deleted');
       return { deleted: share.shareId };

@@ -321,6 +321,57 @@ export class Catalog {
     return { path: rows.map((r) => r.name).join('/'), parent: self.parent, kind: self.kind };
   }
 
+  /** Forgets an inode (its name is gone): a new file of the same name gets a new number, and old handles go stale. */
+  removeInode(shareId: string, ino: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM share_inodes WHERE share_id = ? AND ino = ?').run(shareId, ino);
+      this.db.prepare('DELETE FROM share_files WHERE share_id = ? AND ino = ?').run(shareId, ino);
+    })();
+  }
+
+  /**
+   * Gives an inode a new name, in one transaction with the end of its journaled rename if there is one. An inode
+   * that had that name before is forgotten, as a rename replaces its target.
+   */
+  moveInode(shareId: string, ino: number, parent: number, name: string): void {
+    this.db.transaction(() => {
+      const replaced = this.db.prepare('SELECT ino FROM share_inodes WHERE share_id = ? AND parent = ? AND name = ?').pluck().get(shareId, parent, name) as number | undefined;
+      if (replaced !== undefined && replaced !== ino) this.removeInode(shareId, replaced);
+      this.db.prepare('UPDATE share_inodes SET parent = ?, name = ? WHERE share_id = ? AND ino = ?').run(parent, name, shareId, ino);
+      this.db.prepare('DELETE FROM share_renames WHERE share_id = ? AND ino = ?').run(shareId, ino);
+    })();
+  }
+
+  /** The names in a directory whose files have a local state (some may not be in the bucket yet). */
+  localChildren(shareId: string, parent: number): Array<{ ino: number; name: string; kind: FileKind }> {
+    return this.db.prepare(`
+      SELECT i.ino, i.name, i.kind FROM share_inodes i JOIN share_files f ON f.share_id = i.share_id AND f.ino = i.ino
+      WHERE i.share_id = ? AND i.parent = ?
+    `).all(shareId, parent) as Array<{ ino: number; name: string; kind: FileKind }>;
+  }
+
+  shareFiles(shareId: string): Array<{ ino: number; state: string }> {
+    return this.db.prepare('SELECT ino, state FROM share_files WHERE share_id = ?').all(shareId) as Array<{ ino: number; state: string }>;
+  }
+
+  saveShareFile(shareId: string, ino: number, state: string): void {
+    this.db.prepare('INSERT INTO share_files (share_id, ino, state) VALUES (?, ?, ?) ON CONFLICT (share_id, ino) DO UPDATE SET state = excluded.state').run(shareId, ino, state);
+  }
+
+  deleteShareFile(shareId: string, ino: number): void {
+    this.db.prepare('DELETE FROM share_files WHERE share_id = ? AND ino = ?').run(shareId, ino);
+  }
+
+  /** Directory renames begun and not finished: their objects are still being copied. */
+  shareRenames(shareId: string): ShareRename[] {
+    return (this.db.prepare('SELECT ino, from_path, to_parent, to_name FROM share_renames WHERE share_id = ?').all(shareId) as Row[])
+      .map((r) => ({ ino: Number(r.ino), fromPath: String(r.from_path), toParent: Number(r.to_parent), toName: String(r.to_name) }));
+  }
+
+  beginShareRename(shareId: string, r: ShareRename): void {
+    this.db.prepare('INSERT INTO share_renames (share_id, ino, from_path, to_parent, to_name) VALUES (?, ?, ?, ?, ?)').run(shareId, r.ino, r.fromPath, r.toParent, r.toName);
+  }
+
   snapshots(volumeId?: string): SnapshotRecord[] {
     const rows = volumeId === undefined
       ? this.db.prepare('SELECT * FROM snapshots ORDER BY created_at, snapshot_id').all()
@@ -499,6 +550,14 @@ export interface VolumeRecord extends VolumeSummary {
   lastUploadAt: string | null;
   /** The local disk of a stored volume. */
   diskPath: string | null;
+}
+
+/** A directory moving to a new name: its objects are copied from `fromPath/` to the new path, then deleted. */
+export interface ShareRename {
+  ino: number;
+  fromPath: string;
+  toParent: number;
+  toName: string;
 }
 
 export interface ShareRecord extends ShareSummary {

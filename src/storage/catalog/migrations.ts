@@ -176,4 +176,25 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX share_inodes_by_name ON share_inodes (share_id, parent, name);
   ALTER TABLE shares ADD COLUMN next_ino INTEGER NOT NULL DEFAULT 2;
   `,
+  // 10: files of shares that have a local state: written and not yet uploaded, created and not yet in the bucket,
+  // or cached for reading. `state` is the file's attributes and range map as JSON, saved only once the cache file
+  // holding those ranges is synced; `generation` counts changes and `uploaded` is the one the bucket has. Directory
+  // renames are journaled while their objects are copied, so that a restart finishes them.
+  `
+  CREATE TABLE share_files (
+    share_id TEXT NOT NULL REFERENCES shares (share_id) ON DELETE CASCADE,
+    ino INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (share_id, ino)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE share_renames (
+    share_id TEXT NOT NULL REFERENCES shares (share_id) ON DELETE CASCADE,
+    ino INTEGER NOT NULL,
+    from_path TEXT NOT NULL,
+    to_parent INTEGER NOT NULL,
+    to_name TEXT NOT NULL,
+    PRIMARY KEY (share_id, ino)
+  ) STRICT;
+  `,
 ];

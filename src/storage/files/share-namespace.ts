@@ -1,8 +1,15 @@
+import type { Logger } from 'pino';
 import { SgwError } from '../../errors.js';
-import type { ObjectStore } from '../backends/object-store.js';
-import type { Catalog } from '../catalog/catalog.js';
-import { attributesFromMetadata, shareDefaults, type AttributeDefaults, type FileAttributes, type FileKind } from './file-attributes.js';
+import { MAX_KEY_BYTES, type ObjectStore } from '../backends/object-store.js';
+import type { Catalog, ShareRename } from '../catalog/catalog.js';
+import {
+  attributesFromMetadata, metadataFromAttributes, ROOT_INO, shareDefaults, type AttributeDefaults, type FileAttributes, type FileKind,
+} from './file-attributes.js';
+import { FileCache } from './file-cache.js';
+import { LocalFiles, nowNs } from './local-files.js';
+import { copyObject } from './object-copy.js';
 import type { ShareSettings } from './share-settings.js';
+import { ShareUploader } from './share-uploader.js';
 
 export interface NamespaceEntry {
   ino: number;
@@ -20,9 +27,16 @@ interface Timed<T> {
   fetchedAt: number;
 }
 
+/** What SETATTR may change; a size truncates or extends. */
+export type AttributeChange = Partial<Pick<FileAttributes, 'mode' | 'uid' | 'gid' | 'mtimeNs' | 'atimeNs' | 'size'>>;
+
+/** NFS's CREATE modes: replace nothing (guarded), open what is there (unchecked), or once per verifier (exclusive). */
+export type CreateHow = { mode: 'unchecked' | 'guarded'; attrs: AttributeChange } | { mode: 'exclusive'; verifier: string };
+
 export interface ShareNamespaceOptions {
   shareId: string;
-  settings: ShareSettings;
+  /** The share's current settings (they change under a running share). */
+  settings: () => ShareSettings;
   /** The share's bucket with keys relative to its prefix: a file's key is its path. */
   store: ObjectStore;
   catalog: Catalog;
@@ -30,6 +44,11 @@ export interface ShareNamespaceOptions {
   createdAt: Date;
   /** Directory listings and attributes kept in memory, at most (the least recently used go first). */
   maxCached?: number;
+  /** The share's cache files. */
+  cacheDir: string;
+  /** Bytes of clean files the cache keeps; beyond, the least recently used go. */
+  cacheBytes: number;
+  log: Logger;
 }
 
 /** Requests a directory listing makes at once to fetch its entries' metadata. */
@@ -41,17 +60,45 @@ const DEFAULT_MAX_CACHED = 10_000;
  * object or any key below a prefix makes a directory. Listings and attributes are kept for the share's cache stale
  * timeout (0: until refresh), as AWS's file gateway keeps them, so browsing costs the bucket a listing per directory
  * and a HEAD per entry once.
+ *
+ * Files are written into local cache files and uploaded later (ShareUploader); until then their local state is
+ * what the share shows. Directories and removals go to the bucket at once, renames by server-side copy.
  */
 export class ShareNamespace {
   private readonly listings = new Map<number, Timed<Map<string, Listed>>>();
   private readonly attributes = new Map<number, Timed<FileAttributes>>();
-  private readonly defaults: AttributeDefaults;
+  private files!: LocalFiles;
+  private cache!: FileCache;
+  private uploader!: ShareUploader;
 
-  constructor(private readonly o: ShareNamespaceOptions) {
-    this.defaults = shareDefaults(o.settings);
+  private constructor(private readonly o: ShareNamespaceOptions) {}
+
+  /** Opens the share's local files, finishes directory renames a stop interrupted and starts uploading. */
+  static async open(o: ShareNamespaceOptions): Promise<ShareNamespace> {
+    const ns = new ShareNamespace(o);
+    const cache = await FileCache.open(o.cacheDir);
+    ns.cache = cache;
+    ns.files = await LocalFiles.open({
+      shareId: o.shareId, catalog: o.catalog, cache, cacheBytes: o.cacheBytes,
+      fetch: async (ino, start, end) => (await o.store.get(ns.inode(ino).path, { start, end: end - 1 })).body,
+    });
+    ns.uploader = new ShareUploader({
+      files: ns.files, cache, store: o.store, settings: o.settings, log: o.log,
+      pathOf: (ino) => o.catalog.inode(o.shareId, ino)?.path,
+      shareLock: (fn) => ns.files.locks.shared('share', fn),
+    });
+    for (const rename of o.catalog.shareRenames(o.shareId)) await ns.moveDirectory(rename);
+    ns.uploader.start();
+    return ns;
+  }
+
+  private get defaults(): AttributeDefaults {
+    return shareDefaults(this.o.settings());
   }
 
   async getattr(ino: number): Promise<FileAttributes> {
+    const local = this.files.get(ino);
+    if (local) return local.attrs;
     const cached = this.fresh(this.attributes, ino);
     if (cached) return cached;
     const { path, kind } = this.inode(ino);
@@ -81,17 +128,169 @@ export class ShareNamespace {
   async read(ino: number, offset: number, length: number): Promise<{ data: Buffer; eof: boolean }> {
     const { path, kind } = this.inode(ino);
     if (kind === 'dir') throw new SgwError('SGW_IS_A_DIRECTORY', `${path} is a directory`);
-    const size = (await this.getattr(ino)).size;
-    if (length === 0 || offset >= size) return { data: Buffer.alloc(0), eof: offset >= size };
-    const end = Math.min(offset + length, size) - 1;
-    const got = await this.o.store.get(path, { start: offset, end }).catch((err: unknown) => {
+    const file = this.files.get(ino) ?? this.files.adopt(ino, await this.getattr(ino));
+    const data = await this.files.read(ino, offset, length).catch((err: unknown) => {
       if (err instanceof SgwError && err.code === 'SGW_OBJECT_NOT_FOUND') {
         this.attributes.delete(ino);
+        void this.files.drop(ino);
         throw new SgwError('SGW_NOT_FOUND', `${path} is no longer in the bucket`);
       }
       throw err;
     });
-    return { data: got.body, eof: offset + got.body.length >= got.size };
+    return { data, eof: offset + data.length >= file.attrs.size };
+  }
+
+  /**
+   * A new file, empty and only local until its first upload, or for an unchecked create the file already there.
+   * An exclusive create sent again with the same verifier gets the file it made.
+   */
+  async create(dirIno: number, name: string, how: CreateHow, owner: { uid: number; gid: number }): Promise<NamespaceEntry> {
+    const existing = await this.find(dirIno, name);
+    if (existing) {
+      const attrs = await this.getattr(existing.ino);
+      if (how.mode === 'exclusive' && existing.kind === 'file' && this.files.get(existing.ino)?.verifier === how.verifier) return { ino: existing.ino, name, attrs };
+      if (how.mode !== 'unchecked' || existing.kind === 'dir') throw new SgwError('SGW_ALREADY_EXISTS', `${name} exists`);
+      return { ino: existing.ino, name, attrs: how.attrs.size === undefined ? attrs : await this.setattr(existing.ino, { size: how.attrs.size }) };
+    }
+    const path = this.childPath(dirIno, name);
+    const now = nowNs();
+    const requested = how.mode === 'exclusive' ? {} : how.attrs;
+    const attrs: FileAttributes = {
+      kind: 'file', mode: this.defaults.fileMode, ...owner, size: 0, mtimeNs: now, atimeNs: now, ...requested,
+    };
+    const [ino] = this.o.catalog.childInodes(this.o.shareId, dirIno, [{ name, kind: 'file' }]);
+    await this.files.create(ino!, attrs, how.mode === 'exclusive' ? how.verifier : undefined);
+    if (requested.size) await this.files.setAttributes(ino!, { size: requested.size });
+    this.listed(dirIno, name, { ino: ino!, kind: 'file' });
+    this.o.log.debug({ path }, 'file created');
+    return { ino: ino!, name, attrs: this.files.get(ino!)!.attrs };
+  }
+
+  /** A directory, made in the bucket at once as a `dir/` marker object carrying its attributes. */
+  async mkdir(dirIno: number, name: string, change: AttributeChange, owner: { uid: number; gid: number }): Promise<NamespaceEntry> {
+    if (await this.find(dirIno, name)) throw new SgwError('SGW_ALREADY_EXISTS', `${name} exists`);
+    const path = this.childPath(dirIno, name);
+    const now = nowNs();
+    const attrs: FileAttributes = { kind: 'dir', mode: this.defaults.dirMode, ...owner, mtimeNs: now, atimeNs: now, ...change, size: 4096 };
+    await this.o.store.put(`${path}/`, Buffer.alloc(0), { metadata: metadataFromAttributes(attrs) });
+    const [ino] = this.o.catalog.childInodes(this.o.shareId, dirIno, [{ name, kind: 'dir' }]);
+    this.remember(this.attributes, ino!, attrs);
+    this.remember(this.listings, ino!, new Map());
+    this.listed(dirIno, name, { ino: ino!, kind: 'dir' });
+    return { ino: ino!, name, attrs };
+  }
+
+  async remove(dirIno: number, name: string): Promise<void> {
+    const entry = await this.mustFind(dirIno, name);
+    if (entry.kind === 'dir') throw new SgwError('SGW_IS_A_DIRECTORY', `${name} is a directory`);
+    const path = this.childPath(dirIno, name);
+    await this.files.locks.exclusive(`op:${entry.ino}`, async () => {
+      if (this.files.get(entry.ino)?.stored !== false) await this.o.store.delete(path);
+      await this.forget(dirIno, name, entry.ino);
+    });
+  }
+
+  async rmdir(dirIno: number, name: string): Promise<void> {
+    const entry = await this.mustFind(dirIno, name);
+    if (entry.kind !== 'dir') throw new SgwError('SGW_NOT_A_DIRECTORY', `${name} is not a directory`);
+    await this.requireEmpty(entry.ino, name);
+    await this.o.store.delete(`${this.childPath(dirIno, name)}/`);
+    await this.forget(dirIno, name, entry.ino);
+  }
+
+  /**
+   * Moves a file by copying its object (if the bucket has one yet) and deleting the old key; a directory by
+   * copying every object under it, journaled so that a restart finishes the move. The inode keeps its number, so
+   * file handles still work.
+   */
+  async rename(fromDir: number, fromName: string, toDir: number, toName: string): Promise<void> {
+    const source = await this.mustFind(fromDir, fromName);
+    const target = await this.find(toDir, toName);
+    if (target?.ino === source.ino) return;
+    const toPath = this.childPath(toDir, toName);
+    const fromPath = this.childPath(fromDir, fromName);
+    if (target) {
+      if (source.kind === 'file' && target.kind === 'dir') throw new SgwError('SGW_IS_A_DIRECTORY', `${toName} is a directory`);
+      if (source.kind === 'dir' && target.kind === 'file') throw new SgwError('SGW_NOT_A_DIRECTORY', `${toName} is not a directory`);
+      if (target.kind === 'dir') await this.requireEmpty(target.ino, toName);
+    }
+    if (source.kind === 'dir' && `${toPath}/`.startsWith(`${fromPath}/`)) throw new SgwError('SGW_INVALID_ARGUMENT', 'a directory cannot move into itself');
+    if (source.kind === 'file') {
+      await this.files.locks.shared('share', () => this.files.locks.exclusive(`op:${source.ino}`, async () => {
+        const local = this.files.get(source.ino);
+        if (local?.stored !== false) {
+          await copyObject(this.o.store, fromPath, toPath, local?.attrs.size ?? (await this.getattr(source.ino)).size);
+          await this.o.store.delete(fromPath);
+        } else if (target) {
+          // The replaced file's object would otherwise stand in for the new one until its first upload.
+          await this.o.store.delete(toPath);
+        }
+        if (target) await this.dropTarget(target.ino);
+        this.o.catalog.moveInode(this.o.shareId, source.ino, toDir, toName);
+      }));
+    } else {
+      await this.files.locks.exclusive('share', async () => {
+        if (target) {
+          await this.o.store.delete(`${toPath}/`);
+          await this.dropTarget(target.ino);
+        }
+        const rename: ShareRename = { ino: source.ino, fromPath, toParent: toDir, toName };
+        this.o.catalog.beginShareRename(this.o.shareId, rename);
+        await this.moveDirectory(rename);
+      });
+    }
+    this.unlisted(fromDir, fromName);
+    if (target) this.unlisted(toDir, toName);
+    this.listed(toDir, toName, source);
+  }
+
+  /** Changes a file's attributes (kept locally until its upload) or a directory's (its marker, at once). */
+  async setattr(ino: number, change: AttributeChange): Promise<FileAttributes> {
+    const current = await this.getattr(ino);
+    if (current.kind === 'dir') {
+      const { size: _size, ...rest } = change;
+      const attrs = { ...current, ...rest };
+      if (ino !== ROOT_INO) await this.o.store.put(`${this.inode(ino).path}/`, Buffer.alloc(0), { metadata: metadataFromAttributes(attrs) });
+      this.remember(this.attributes, ino, attrs);
+      return attrs;
+    }
+    this.files.get(ino) ?? this.files.adopt(ino, current);
+    return this.files.setAttributes(ino, change);
+  }
+
+  /** Writes into the file's cache file; `stable` makes it durable before returning (FILE_SYNC, DATA_SYNC). */
+  async write(ino: number, offset: number, data: Buffer, stable: boolean): Promise<FileAttributes> {
+    const current = await this.getattr(ino);
+    if (current.kind === 'dir') throw new SgwError('SGW_IS_A_DIRECTORY', 'a directory');
+    this.files.get(ino) ?? this.files.adopt(ino, current);
+    const attrs = await this.files.write(ino, offset, data);
+    if (stable) await this.files.save(ino);
+    return attrs;
+  }
+
+  /** Makes every write to the file durable (NFS COMMIT). */
+  async commit(ino: number): Promise<FileAttributes> {
+    if (this.files.get(ino)) return (await this.files.save(ino)).attrs;
+    return this.getattr(ino);
+  }
+
+  /** Resolves once everything changed before the call is in the bucket. */
+  sync(): Promise<void> {
+    return this.uploader.sync();
+  }
+
+  backlog(): { files: number; bytes: number } {
+    return this.uploader.backlog();
+  }
+
+  async close(): Promise<void> {
+    await this.uploader.close();
+    await this.files.close();
+  }
+
+  /** Deletes the share's cache files; the namespace is closed. */
+  async destroy(): Promise<void> {
+    await this.cache.destroy();
   }
 
   /** The directory an inode is in (the root is its own parent). */
@@ -105,10 +304,77 @@ export class ShareNamespace {
     return path?.slice(path.lastIndexOf('/') + 1);
   }
 
-  /** Forgets every listing and attribute fetched, so that the bucket is read again (sgw share refresh). */
-  refresh(): void {
+  /** Forgets every listing, attribute and clean copy fetched, so that the bucket is read again (sgw share refresh). */
+  async refresh(): Promise<void> {
     this.listings.clear();
     this.attributes.clear();
+    await this.files.dropClean();
+  }
+
+  private async find(dirIno: number, name: string): Promise<Listed | undefined> {
+    return (await this.listing(dirIno)).get(name);
+  }
+
+  private async mustFind(dirIno: number, name: string): Promise<Listed> {
+    const found = await this.find(dirIno, name);
+    if (!found) throw new SgwError('SGW_NOT_FOUND', `no ${name} in this directory`);
+    return found;
+  }
+
+  /** The key of a new name in a directory, refused when S3 could not hold it. */
+  private childPath(dirIno: number, name: string): string {
+    const dir = this.inode(dirIno).path;
+    const path = dir === '' ? name : `${dir}/${name}`;
+    if (Buffer.byteLength(this.o.settings().prefix + path) + 1 > MAX_KEY_BYTES) throw new SgwError('SGW_INVALID_ARGUMENT', `${name}: the path would be longer than S3's 1024-byte keys`);
+    return path;
+  }
+
+  private async requireEmpty(dirIno: number, name: string): Promise<void> {
+    this.listings.delete(dirIno);
+    if ((await this.listing(dirIno).catch(() => new Map())).size > 0) throw new SgwError('SGW_NOT_EMPTY', `${name} is not empty`);
+  }
+
+  /** A name replaced by a rename: its local state and inode go. */
+  private async dropTarget(ino: number): Promise<void> {
+    if (this.files.get(ino)) await this.files.drop(ino);
+    this.attributes.delete(ino);
+    this.listings.delete(ino);
+  }
+
+  private async forget(dirIno: number, name: string, ino: number): Promise<void> {
+    if (this.files.get(ino)) await this.files.drop(ino);
+    this.o.catalog.removeInode(this.o.shareId, ino);
+    this.attributes.delete(ino);
+    this.listings.delete(ino);
+    this.unlisted(dirIno, name);
+  }
+
+  /** Copies every object under the directory to its new path, deletes the old ones, then renames the inode. */
+  private async moveDirectory(r: ShareRename): Promise<void> {
+    const toPath = this.childPath(r.toParent, r.toName);
+    const from = `${r.fromPath}/`;
+    let token: string | undefined;
+    const moved: string[] = [];
+    do {
+      const page = await this.o.store.list({ prefix: from, ...(token ? { continuationToken: token } : {}) });
+      for (const object of page.objects) {
+        await copyObject(this.o.store, object.key, `${toPath}/${object.key.slice(from.length)}`, object.size);
+        moved.push(object.key);
+      }
+      token = page.nextContinuationToken;
+    } while (token);
+    for (const key of moved) await this.o.store.delete(key);
+    this.o.catalog.moveInode(this.o.shareId, r.ino, r.toParent, r.toName);
+    this.o.log.info({ from: r.fromPath, to: toPath, objects: moved.length }, 'directory renamed');
+  }
+
+  /** Puts a name into a directory's listing, if that listing is held. */
+  private listed(dirIno: number, name: string, entry: Listed): void {
+    this.listings.get(dirIno)?.value.set(name, entry);
+  }
+
+  private unlisted(dirIno: number, name: string): void {
+    this.listings.get(dirIno)?.value.delete(name);
   }
 
   private inode(ino: number): { path: string; parent: number; kind: FileKind } {
@@ -138,6 +404,8 @@ export class ShareNamespace {
       }
       token = page.nextContinuationToken;
     } while (token);
+    // Files created here and not uploaded yet are only in the catalog.
+    for (const local of this.o.catalog.localChildren(this.o.shareId, dirIno)) if (!found.has(local.name)) found.set(local.name, local.kind);
     // A directory that no object stands for any more is gone, unless it is the root.
     if (found.size === 0 && path !== '' && !(await this.directoryAttributes(path))) {
       throw new SgwError('SGW_NOT_FOUND', `${path} is no longer in the bucket`);
@@ -166,7 +434,7 @@ export class ShareNamespace {
   private fresh<T>(map: Map<number, Timed<T>>, ino: number): T | undefined {
     const hit = map.get(ino);
     if (!hit) return undefined;
-    const timeout = this.o.settings.cacheStaleTimeoutSeconds * 1000;
+    const timeout = this.o.settings().cacheStaleTimeoutSeconds * 1000;
     if (timeout > 0 && Date.now() - hit.fetchedAt >= timeout) {
       map.delete(ino);
       return undefined;

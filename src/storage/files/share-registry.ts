@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { SgwError } from '../../errors.js';
 import { openObjectStore } from '../backends/open-backend.js';
@@ -12,45 +13,84 @@ export interface OpenShare {
 }
 
 interface Opened extends OpenShare {
-  /** The settings the namespace was made with: a changed share gets a new one. */
+  /** The settings last seen: when they change, what was listed with the old defaults is listed again. */
   settings: string;
   store: ObjectStore;
 }
 
+/** Bytes of clean files each share's cache keeps by default (SGW_FILE_CACHE_BYTES overrides). */
+const DEFAULT_CACHE_BYTES = 8 * 1024 ** 3;
+
 /**
- * The shares the catalog holds, each opened on first use over its bucket. Shares are looked up in the catalog on
- * every use, so one created, changed or deleted through the API takes effect at the next call, with no signal
- * between the API and the protocol targets.
+ * The shares the catalog holds, each opened on first use over its bucket (and at start for those with files to
+ * upload). Shares are looked up in the catalog on every use, so one created, changed or deleted through the API
+ * takes effect at the next call, with no signal between the API and the protocol targets.
  */
 export class ShareRegistry {
-  private readonly opened = new Map<string, Opened>();
+  private readonly opened = new Map<string, Promise<Opened>>();
+  private readonly cacheBytes: number;
 
-  constructor(private readonly o: { catalog: Catalog; stateDir: string; log: Logger }) {}
+  constructor(private readonly o: { catalog: Catalog; stateDir: string; log: Logger }) {
+    this.cacheBytes = Number(process.env.SGW_FILE_CACHE_BYTES ?? DEFAULT_CACHE_BYTES);
+  }
+
+  /** Opens every share that has local changes, so that their uploads (and interrupted renames) go on. */
+  async start(): Promise<void> {
+    for (const share of this.o.catalog.shares()) {
+      if (this.o.catalog.shareFiles(share.shareId).length > 0 || this.o.catalog.shareRenames(share.shareId).length > 0) {
+        await this.open(share.shareId).catch((err: unknown) => this.o.log.warn({ err, shareId: share.shareId }, 'share could not be opened; its uploads wait'));
+      }
+    }
+  }
 
   /** The share by ID or name, opened; undefined when there is none. */
   async open(idOrName: string): Promise<OpenShare | undefined> {
     const share = this.o.catalog.share(idOrName);
     if (!share) return undefined;
+    let pending = this.opened.get(share.shareId);
+    if (!pending) {
+      pending = this.openShare(share);
+      this.opened.set(share.shareId, pending);
+      pending.catch(() => this.opened.delete(share.shareId));
+    }
+    const opened = await pending;
+    opened.share = share;
     const settings = JSON.stringify(share.settings);
-    const current = this.opened.get(share.shareId);
-    if (current?.settings === settings) return current;
-    const gateway = this.o.catalog.gateway();
-    if (!gateway) throw new SgwError('SGW_NOT_ACTIVATED', 'the gateway is not activated; run sgw activate');
-    const store = await openObjectStore(shareStoreConfig(gateway.backend, this.o.stateDir, share.settings));
-    const namespace = new ShareNamespace({ shareId: share.shareId, settings: share.settings, store, catalog: this.o.catalog, createdAt: new Date(share.createdAt) });
-    const opened: Opened = { share, namespace, settings, store };
-    this.opened.set(share.shareId, opened);
-    // Calls still running on the old store finish; it is closed once nothing can reach it.
-    if (current) setTimeout(() => void current.store.close(), 60_000).unref();
-    this.o.log.info({ shareId: share.shareId, name: share.name }, 'share opened');
+    if (opened.settings !== settings) {
+      opened.settings = settings;
+      await opened.namespace.refresh();
+    }
     return opened;
   }
 
   /** Makes an opened share list its bucket again (sgw share refresh); false when there is no such share. */
   async refresh(idOrName: string): Promise<boolean> {
     const opened = await this.open(idOrName);
-    opened?.namespace.refresh();
+    await opened?.namespace.refresh();
     return opened !== undefined;
+  }
+
+  /** Waits until everything written to the share before the call is in the bucket. */
+  async sync(idOrName: string): Promise<void> {
+    await (await this.open(idOrName))?.namespace.sync();
+  }
+
+  /** Changed files of the share not in the bucket yet; none for a share not opened since the start. */
+  async backlog(shareId: string): Promise<{ files: number; bytes: number }> {
+    const opened = this.opened.get(shareId);
+    return opened ? (await opened).namespace.backlog() : { files: 0, bytes: 0 };
+  }
+
+  /** Stops serving a share being deleted and deletes its cache files (after its uploads, unless `force`). */
+  async remove(shareId: string, force: boolean): Promise<void> {
+    const pending = this.opened.get(shareId);
+    if (!pending) return;
+    const opened = await pending;
+    if (!force) await opened.namespace.sync();
+    this.opened.delete(shareId);
+    await opened.namespace.close();
+    await opened.store.close();
+    await opened.namespace.destroy();
   }
 
   list(): ShareRecord[] {
@@ -58,7 +98,25 @@ export class ShareRegistry {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.opened.values()].map((o) => o.store.close()));
+    const all = await Promise.allSettled(this.opened.values());
     this.opened.clear();
+    for (const result of all) {
+      if (result.status !== 'fulfilled') continue;
+      await result.value.namespace.close();
+      await result.value.store.close();
+    }
+  }
+
+  private async openShare(share: ShareRecord): Promise<Opened> {
+    const gateway = this.o.catalog.gateway();
+    if (!gateway) throw new SgwError('SGW_NOT_ACTIVATED', 'the gateway is not activated; run sgw activate');
+    const store = await openObjectStore(shareStoreConfig(gateway.backend, this.o.stateDir, share.settings));
+    const opened = { share, settings: JSON.stringify(share.settings), store } as Opened;
+    opened.namespace = await ShareNamespace.open({
+      shareId: share.shareId, settings: () => opened.share.settings, store, catalog: this.o.catalog, createdAt: new Date(share.createdAt),
+      cacheDir: path.join(this.o.stateDir, 'file-cache', share.shareId), cacheBytes: this.cacheBytes, log: this.o.log.child({ shareId: share.shareId }),
+    });
+    this.o.log.info({ shareId: share.shareId, name: share.name }, 'share opened');
+    return opened;
   }
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pino } from 'pino';
 import t from 'tap';
 import { LocalObjectStore } from '../../../src/storage/backends/local-store.js';
 import { Catalog } from '../../../src/storage/catalog/catalog.js';
@@ -20,7 +21,13 @@ async function setup(t: { teardown(fn: () => unknown): void }, cacheStaleTimeout
   // A plain S3 client's view of the bucket: the share sees the keys under its prefix only.
   const bucket = new LocalObjectStore({ dir: path.join(dir, 'bucket') });
   const store = new LocalObjectStore({ dir: path.join(dir, 'bucket'), prefix: 'team/' });
-  const open = () => new ShareNamespace({ shareId: 'share-0000abcd', settings, store, catalog, createdAt: CREATED });
+  const open = async () => {
+    const ns = await ShareNamespace.open({
+      shareId: 'share-0000abcd', settings: () => settings, store, catalog, createdAt: CREATED, cacheDir: path.join(dir, 'cache'), cacheBytes: 2 ** 30, log: pino({ level: 'silent' }),
+    });
+    t.teardown(() => ns.close());
+    return ns;
+  };
   return { bucket, catalog, open };
 }
 
@@ -35,7 +42,7 @@ t.test('a bucket filled by plain S3 clients lists with the right kinds, modes, o
   await bucket.put('team/odd//name', Buffer.from('empty segment'));
   await bucket.put('other/outside.txt', Buffer.from('not in the share'));
 
-  const ns = open();
+  const ns = await open();
   const root = await ns.readdir(ROOT_INO);
   t.same(root.map((e) => [e.name, e.attrs.kind]), [['deep', 'dir'], ['marked', 'dir'], ['odd', 'dir'], ['plain', 'file'], ['rclone.dat', 'file'], ['s3fs.bin', 'file'], ['sgw.txt', 'file']]);
   const byName = Object.fromEntries(root.map((e) => [e.name, e.attrs]));
@@ -63,13 +70,13 @@ t.test('inode numbers are given once and kept by a new namespace over the same c
   const { bucket, open } = await setup(t);
   await bucket.put('team/a/b/c.txt', Buffer.from('c'));
   await bucket.put('team/z.txt', Buffer.from('z'));
-  const first = open();
+  const first = await open();
   const a = await first.lookup(ROOT_INO, 'a');
   const b = await first.lookup(a.ino, 'b');
   const c = await first.lookup(b.ino, 'c.txt');
   const z = await first.lookup(ROOT_INO, 'z.txt');
   t.equal(new Set([ROOT_INO, a.ino, b.ino, c.ino, z.ino]).size, 5, 'distinct');
-  const second = open();
+  const second = await open();
   t.same((await second.readdir(ROOT_INO)).map((e) => [e.name, e.ino]), [['a', a.ino], ['z.txt', z.ino]]);
   t.equal((await second.getattr(c.ino)).size, 1, 'a handle taken before the restart still works');
   await bucket.delete('team/z.txt');
@@ -84,7 +91,7 @@ t.test('inode numbers are given once and kept by a new namespace over the same c
 t.test('outside changes show after the stale timeout, or at once after a refresh', async (t) => {
   const { bucket, open } = await setup(t, 300);
   await bucket.put('team/one.txt', Buffer.from('1'));
-  const ns = open();
+  const ns = await open();
   t.same((await ns.readdir(ROOT_INO)).map((e) => e.name), ['one.txt']);
   await bucket.put('team/two.txt', Buffer.from('2'));
   t.same((await ns.readdir(ROOT_INO)).map((e) => e.name), ['one.txt'], 'the listing is trusted for 300 s');

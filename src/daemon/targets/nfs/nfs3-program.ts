@@ -1,27 +1,33 @@
 /**
- * NFS version 3 (RFC 1813) over file shares. Every call is checked against its share's client list. Files are read
- * from the bucket by range; changes are not built yet, so every share is served read-only: procedures that change
- * something answer NFS3ERR_ROFS (links NFS3ERR_NOTSUPP, as AWS's file gateway has none).
+ * NFS version 3 (RFC 1813) over file shares. Every call is checked against its share's client list, and changes
+ * against its read-only flag. Links, symbolic links and special files answer NFS3ERR_NOTSUPP, as AWS's file gateway
+ * has none. Unstable writes are answered once in the cache file, COMMIT once synced to disk; the write verifier is
+ * new with every start, so that a client sends again what it wrote and had not committed before a crash.
  */
+import { randomBytes } from 'node:crypto';
 import type { FileAttributes } from '../../../storage/files/file-attributes.js';
-import type { NamespaceEntry } from '../../../storage/files/share-namespace.js';
+import { nowNs } from '../../../storage/files/local-files.js';
+import type { AttributeChange, CreateHow, NamespaceEntry } from '../../../storage/files/share-namespace.js';
 import type { OpenShare, ShareRegistry } from '../../../storage/files/share-registry.js';
 import type { ProcedureHandler, RpcCall, RpcProgram } from '../rpc/rpc-dispatcher.js';
 import { XdrDecodeError, type XdrWriter } from '../rpc/xdr.js';
 import { decodeHandle, encodeHandle } from './file-handle.js';
 import { Nfs3Status, NfsError, nfsStatusOf } from './nfs3-status.js';
 import {
-  NAME_MAX, readHandle, readName, writeAttributes, writeEmptyWcc, writeHandle, writePostOpAttributes, type AttributeContext,
+  MAX_FILE_SIZE, NAME_MAX, readGuard, readHandle, readName, readSetAttributes, writeAttributes, writeEmptyWcc, writeHandle,
+  writePostOpAttributes, writeWcc, type AttributeContext, type SetAttributes,
 } from './nfs3-xdr.js';
-import { Access, callerOf, clientAllowed, grantedAccess } from './share-access.js';
+import { Access, callerOf, clientAllowed, grantedAccess, type Caller } from './share-access.js';
 
 export const NFS_PROGRAM = 100003;
 
 /** Largest READ and WRITE, and preferred sizes (FSINFO); the RPC layer takes records of 4 MiB. */
 const MAX_IO = 1024 * 1024;
 const PREFERRED_READDIR = 64 * 1024;
-/** S3's largest object. */
-const MAX_FILE_SIZE = 5n * 2n ** 40n;
+/** stable_how */
+const Stable = { UNSTABLE: 0, DATA_SYNC: 1, FILE_SYNC: 2 } as const;
+/** createmode3 */
+const CreateMode = { UNCHECKED: 0, GUARDED: 1, EXCLUSIVE: 2 } as const;
 /** FSSTAT: a bucket has no size; report what AWS's gateway does, effectively unlimited. */
 const BUCKET_BYTES = 2n ** 63n - 1n;
 const BUCKET_FILES = 2n ** 32n;
@@ -39,12 +45,17 @@ interface Resolved extends OpenShare {
   at: AttributeContext;
   /** The attributes of the handle's object once fetched: a failure after that still reports them. */
   attrs?: FileAttributes;
+  /** Its attributes before a change, for wcc_data. */
+  before?: FileAttributes;
+  /** RENAME's second directory. */
+  to?: Resolved;
 }
 
 /** A procedure that reaches a share through its first file handle; what it writes on failure is `onError`. */
 type ShareProcedure = (call: RpcCall, target: Resolved, results: XdrWriter) => Promise<void>;
 
 export function nfs3Program(shares: ShareRegistry): RpcProgram {
+  const writeVerifier = randomBytes(8);
   const resolve = async (call: RpcCall): Promise<Resolved> => {
     const decoded = decodeHandle(readHandle(call.args));
     if (!decoded) throw new NfsError(Nfs3Status.BADHANDLE, 'not a handle of this server');
@@ -79,10 +90,41 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
     if (target?.attrs) writePostOpAttributes(results, target.attrs, target.at);
     else results.bool(false);
   };
-  /** A change, refused once the handle and the client have been checked as for any other call. */
-  const refused = (status: Nfs3Status, body: (results: XdrWriter) => void): ProcedureHandler => onShare(async () => {
-    throw new NfsError(status, 'this server changes nothing');
+  /** What this server does not have, refused once the handle and the client have been checked as for any other call. */
+  const refused = (body: (results: XdrWriter) => void): ProcedureHandler => onShare(async () => {
+    throw new NfsError(Nfs3Status.NOTSUPP, 'no links, symbolic links or special files');
   }, body);
+  /** wcc_data of the handle's object, as far as the call got. */
+  const targetWcc = (results: XdrWriter, target: Resolved | undefined) => {
+    if (target) writeWcc(results, target.before, target.attrs, target.at);
+    else writeEmptyWcc(results);
+  };
+
+  /** The handle's attributes before a change; the share must take changes. */
+  const beforeChange = async (target: Resolved): Promise<FileAttributes> => {
+    const attrs = await attributesOf(target);
+    target.before = attrs;
+    if (target.share.settings.readOnly) throw new NfsError(Nfs3Status.ROFS, 'the share is read-only');
+    return attrs;
+  };
+  const afterChange = async (target: Resolved): Promise<void> => {
+    target.attrs = await target.namespace.getattr(target.ino);
+  };
+
+  /** A change of a name in the handle's directory: the caller needs write permission there. */
+  const checkDirectory = async (call: RpcCall, target: Resolved): Promise<void> => {
+    const dir = await beforeChange(target);
+    if (dir.kind !== 'dir') throw new NfsError(Nfs3Status.NOTDIR, 'not a directory');
+    requireAccess(target, call, dir, Access.MODIFY | Access.EXTEND | Access.DELETE);
+  };
+
+  /** CREATE and MKDIR: post_op_fh3, post_op_attr, wcc_data of the directory. */
+  const created = (results: XdrWriter, target: Resolved, entry: NamespaceEntry) => {
+    results.uint32(Nfs3Status.OK).bool(true);
+    writeHandle(results, encodeHandle({ shareId: target.share.shareId, ino: entry.ino }));
+    writePostOpAttributes(results, entry.attrs, attributeContext(target.share.shareId, entry.ino));
+    targetWcc(results, target);
+  };
 
   const attributesOf = async (target: Resolved, ino = target.ino): Promise<FileAttributes> => {
     try {
@@ -134,6 +176,26 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
     results.bool(false).bool(end === entries.length);
   };
 
+  const renameProcedure = (): ProcedureHandler => onShare(async (call, target, results) => {
+    const fromName = checkedName(readName(call.args));
+    const to = await resolve(call);
+    const toName = checkedName(readName(call.args));
+    target.to = to;
+    if (to.share.shareId !== target.share.shareId) throw new NfsError(Nfs3Status.INVAL, 'a rename between shares');
+    await checkDirectory(call, target);
+    await checkDirectory(call, to);
+    if ([fromName, toName].some((n) => n === '.' || n === '..')) throw new NfsError(Nfs3Status.INVAL, 'a dot name');
+    await target.namespace.rename(target.ino, fromName, to.ino, toName);
+    await afterChange(target);
+    await afterChange(to);
+    results.uint32(Nfs3Status.OK);
+    targetWcc(results, target);
+    targetWcc(results, to);
+  }, (results, target) => {
+    targetWcc(results, target);
+    targetWcc(results, target?.to);
+  });
+
   const procedures: Record<number, ProcedureHandler> = {
     // GETATTR
     1: onShare(async (_call, target, results) => {
@@ -142,7 +204,17 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       writeAttributes(results, attrs, target.at);
     }, () => {}),
     // SETATTR
-    2: refused(Nfs3Status.ROFS, writeEmptyWcc),
+    2: onShare(async (call, target, results) => {
+      const set = readSetAttributes(call.args);
+      const guard = readGuard(call.args);
+      const attrs = await beforeChange(target);
+      if (guard !== undefined && guard !== attrs.mtimeNs) throw new NfsError(Nfs3Status.NOT_SYNC, 'the object changed since the client looked');
+      checkSetAttributes(target, call, attrs, set);
+      await target.namespace.setattr(target.ino, attributeChange(set));
+      await afterChange(target);
+      results.uint32(Nfs3Status.OK);
+      targetWcc(results, target);
+    }, targetWcc),
     // LOOKUP
     3: onShare(async (call, target, results) => {
       const name = checkedName(readName(call.args));
@@ -161,7 +233,7 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       const attrs = await attributesOf(target);
       results.uint32(Nfs3Status.OK);
       writePostOpAttributes(results, attrs, target.at);
-      results.uint32(grantedAccess(attrs, callerOf(target.share, call.auth), wanted, false));
+      results.uint32(grantedAccess(attrs, callerOf(target.share, call.auth), wanted, !target.share.settings.readOnly));
     }, objectAttributes),
     // READLINK: no object is a symbolic link
     5: onShare(async (_call, target, results) => {
@@ -186,20 +258,73 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       writePostOpAttributes(results, attrs, target.at);
       results.uint32(data.length).bool(eof).opaque(data);
     }, objectAttributes),
-    // WRITE, CREATE, MKDIR
-    7: refused(Nfs3Status.ROFS, writeEmptyWcc),
-    8: refused(Nfs3Status.ROFS, writeEmptyWcc),
-    9: refused(Nfs3Status.ROFS, writeEmptyWcc),
+    // WRITE
+    7: onShare(async (call, target, results) => {
+      const offset = call.args.uint64();
+      const count = call.args.uint32();
+      const stable = call.args.uint32();
+      const data = call.args.opaque(MAX_IO);
+      const attrs = await beforeChange(target);
+      if (attrs.kind === 'dir') throw new NfsError(Nfs3Status.ISDIR, 'a directory');
+      if (offset + BigInt(count) > BigInt(MAX_FILE_SIZE)) throw new NfsError(Nfs3Status.FBIG, 'beyond S3\'s largest object');
+      requireWrite(target, call, attrs);
+      const written = data.subarray(0, Math.min(count, data.length));
+      target.attrs = await target.namespace.write(target.ino, Number(offset), written, stable !== Stable.UNSTABLE);
+      results.uint32(Nfs3Status.OK);
+      targetWcc(results, target);
+      results.uint32(written.length).uint32(stable === Stable.UNSTABLE ? Stable.UNSTABLE : Stable.FILE_SYNC).fixedOpaque(writeVerifier);
+    }, targetWcc),
+    // CREATE
+    8: onShare(async (call, target, results) => {
+      const name = checkedName(readName(call.args));
+      const mode = call.args.uint32();
+      let how: CreateHow;
+      if (mode === CreateMode.EXCLUSIVE) how = { mode: 'exclusive', verifier: call.args.fixedOpaque(8).toString('hex') };
+      else if (mode === CreateMode.UNCHECKED || mode === CreateMode.GUARDED) how = { mode: mode === CreateMode.GUARDED ? 'guarded' : 'unchecked', attrs: attributeChange(readSetAttributes(call.args)) };
+      else throw new XdrDecodeError(`createmode3 ${mode}`);
+      await checkDirectory(call, target);
+      if (name === '.' || name === '..') throw new NfsError(Nfs3Status.EXIST, 'a dot name');
+      const entry = await target.namespace.create(target.ino, name, how, ownerOf(callerOf(target.share, call.auth)));
+      await afterChange(target);
+      created(results, target, entry);
+    }, targetWcc),
+    // MKDIR
+    9: onShare(async (call, target, results) => {
+      const name = checkedName(readName(call.args));
+      const set = readSetAttributes(call.args);
+      await checkDirectory(call, target);
+      if (name === '.' || name === '..') throw new NfsError(Nfs3Status.EXIST, 'a dot name');
+      const { size: _size, ...change } = attributeChange(set);
+      const entry = await target.namespace.mkdir(target.ino, name, change, ownerOf(callerOf(target.share, call.auth)));
+      await afterChange(target);
+      created(results, target, entry);
+    }, targetWcc),
     // SYMLINK, MKNOD
-    10: refused(Nfs3Status.NOTSUPP, writeEmptyWcc),
-    11: refused(Nfs3Status.NOTSUPP, writeEmptyWcc),
+    10: refused(writeEmptyWcc),
+    11: refused(writeEmptyWcc),
     // REMOVE, RMDIR
-    12: refused(Nfs3Status.ROFS, writeEmptyWcc),
-    13: refused(Nfs3Status.ROFS, writeEmptyWcc),
+    12: onShare(async (call, target, results) => {
+      const name = checkedName(readName(call.args));
+      await checkDirectory(call, target);
+      if (name === '.' || name === '..') throw new NfsError(Nfs3Status.INVAL, 'a dot name');
+      await target.namespace.remove(target.ino, name);
+      await afterChange(target);
+      results.uint32(Nfs3Status.OK);
+      targetWcc(results, target);
+    }, targetWcc),
+    13: onShare(async (call, target, results) => {
+      const name = checkedName(readName(call.args));
+      await checkDirectory(call, target);
+      if (name === '.' || name === '..') throw new NfsError(name === '.' ? Nfs3Status.INVAL : Nfs3Status.NOTEMPTY, 'a dot name');
+      await target.namespace.rmdir(target.ino, name);
+      await afterChange(target);
+      results.uint32(Nfs3Status.OK);
+      targetWcc(results, target);
+    }, targetWcc),
     // RENAME: wcc_data of both directories
-    14: refused(Nfs3Status.ROFS, (results) => { writeEmptyWcc(results); writeEmptyWcc(results); }),
+    14: renameProcedure(),
     // LINK: post_op_attr of the file, wcc_data of the directory
-    15: refused(Nfs3Status.NOTSUPP, (results) => { results.bool(false); writeEmptyWcc(results); }),
+    15: refused((results) => { results.bool(false); writeEmptyWcc(results); }),
     // READDIR, READDIRPLUS
     16: onShare(readdir(false), objectAttributes),
     17: onShare(readdir(true), objectAttributes),
@@ -225,8 +350,17 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       writePostOpAttributes(results, attrs, target.at);
       results.uint32(1).uint32(NAME_MAX).bool(true).bool(true).bool(false).bool(true);
     }, objectAttributes),
-    // COMMIT: nothing is ever written, so nothing waits to be committed
-    21: refused(Nfs3Status.ROFS, writeEmptyWcc),
+    // COMMIT: the whole file, whatever range is asked (the RFC allows committing more)
+    21: onShare(async (call, target, results) => {
+      call.args.uint64();
+      call.args.uint32();
+      const attrs = await beforeChange(target);
+      if (attrs.kind === 'dir') throw new NfsError(Nfs3Status.ISDIR, 'a directory');
+      target.attrs = await target.namespace.commit(target.ino);
+      results.uint32(Nfs3Status.OK);
+      targetWcc(results, target);
+      results.fixedOpaque(writeVerifier);
+    }, targetWcc),
   };
   return { name: 'nfs', program: NFS_PROGRAM, versions: { 3: procedures } };
 }
@@ -282,6 +416,43 @@ function attributeContext(shareId: string, fileid: number): AttributeContext {
 /** The server decides, not the client: a call the mode bits do not allow the (squashed) caller is refused. */
 function requireAccess(target: Resolved, call: RpcCall, attrs: FileAttributes, anyOf: number): void {
   if (grantedAccess(attrs, callerOf(target.share, call.auth), anyOf, true) === 0) throw new NfsError(Nfs3Status.ACCES, 'the mode bits do not allow it');
+}
+
+/** The owner and group a caller's new file or directory gets. */
+function ownerOf(caller: Caller): { uid: number; gid: number } {
+  return { uid: caller.uid, gid: caller.gids[0] ?? caller.uid };
+}
+
+/** The owner may always write its file, as with a local file it opened for writing before a chmod. */
+function requireWrite(target: Resolved, call: RpcCall, attrs: FileAttributes): void {
+  const caller = callerOf(target.share, call.auth);
+  if (caller.uid !== attrs.uid) requireAccess(target, call, attrs, Access.MODIFY | Access.EXTEND);
+}
+
+/** POSIX's rules: owner and group change by the owner (owner only by root), a size by a writer, times by either. */
+function checkSetAttributes(target: Resolved, call: RpcCall, attrs: FileAttributes, set: SetAttributes): void {
+  const caller = callerOf(target.share, call.auth);
+  const owner = caller.uid === 0 || caller.uid === attrs.uid;
+  if ((set.mode !== undefined || set.gid !== undefined) && !owner) throw new NfsError(Nfs3Status.PERM, 'only the owner changes the mode or group');
+  if (set.uid !== undefined && set.uid !== attrs.uid && caller.uid !== 0) throw new NfsError(Nfs3Status.PERM, 'only root changes the owner');
+  if (set.size !== undefined) {
+    if (attrs.kind === 'dir') throw new NfsError(Nfs3Status.INVAL, 'a directory has no size to set');
+    if (set.size > MAX_FILE_SIZE) throw new NfsError(Nfs3Status.FBIG, 'beyond S3\'s largest object');
+    requireWrite(target, call, attrs);
+  }
+  if ((set.atime !== undefined || set.mtime !== undefined) && !owner) requireWrite(target, call, attrs);
+}
+
+function attributeChange(set: SetAttributes): AttributeChange {
+  const time = (t: bigint | 'server') => (t === 'server' ? nowNs() : t);
+  return {
+    ...(set.mode !== undefined ? { mode: set.mode } : {}),
+    ...(set.uid !== undefined ? { uid: set.uid } : {}),
+    ...(set.gid !== undefined ? { gid: set.gid } : {}),
+    ...(set.size !== undefined ? { size: set.size } : {}),
+    ...(set.atime !== undefined ? { atimeNs: time(set.atime) } : {}),
+    ...(set.mtime !== undefined ? { mtimeNs: time(set.mtime) } : {}),
+  };
 }
 
 function checkedName(name: string): string {

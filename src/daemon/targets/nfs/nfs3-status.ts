@@ -33,6 +33,12 @@ export function nfsStatusOf(err: unknown): Nfs3Status {
       return Nfs3Status.ISDIR;
     case 'SGW_OBJECT_ARCHIVED':
       return Nfs3Status.JUKEBOX;
+    case 'SGW_ALREADY_EXISTS':
+      return Nfs3Status.EXIST;
+    case 'SGW_NOT_EMPTY':
+      return Nfs3Status.NOTEMPTY;
+    case 'SGW_INVALID_ARGUMENT':
+      return Nfs3Status.INVAL;
     default:
       return e.kind === 'backend' ? Nfs3Status.JUKEBOX : Nfs3Status.SERVERFAULT;
   }

@@ -363,7 +363,7 @@ t.test('READ gives ranges with eof, nothing past the end, at most 1 MiB, and ISD
   done(t, dir.r);
 });
 
-t.test('ACCESS judges the squashed caller by owner, group and other bits, and never grants a change', async (t) => {
+t.test('ACCESS judges the squashed caller by owner, group and other bits; a read-only share grants no change', async (t) => {
   const shares = {
     team: await gw.mount('/team'), none: await gw.mount('/team-none'), all: await gw.mount('/team-all'), ro: await gw.mount('/team-ro'),
   };
@@ -378,17 +378,19 @@ t.test('ACCESS judges the squashed caller by owner, group and other bits, and ne
     return bits;
   };
   const { READ, LOOKUP, EXECUTE, MODIFY, EXTEND, DELETE } = Access;
+  const WRITE = MODIFY | EXTEND;
+  const CHANGE = MODIFY | EXTEND | DELETE;
   const team = await handles(shares.team);
   const NONE: Auth = { flavor: 0 };
   // tool.sh is 0741 and tools/ 0734, both 1000:100.
   const cases: Array<[string, Awaited<ReturnType<typeof handles>>, Auth, number, number]> = [
     ['root, squashed to nobody: other', team, ROOT, EXECUTE, READ],
-    ['the owner', team, sys(1000, 1000), READ | EXECUTE, READ | LOOKUP],
-    ['a member of the group by its gid list', team, sys(5, 5, [100]), READ, LOOKUP],
-    ['a member of the group by its primary gid', team, sys(5, 100), READ, LOOKUP],
+    ['the owner', team, sys(1000, 1000), READ | WRITE | EXECUTE, READ | LOOKUP | CHANGE],
+    ['a member of the group by its gid list', team, sys(5, 5, [100]), READ, LOOKUP | CHANGE],
+    ['a member of the group by its primary gid', team, sys(5, 100), READ, LOOKUP | CHANGE],
     ['anyone else', team, sys(5, 5), EXECUTE, READ],
     ['AUTH_NONE: nobody', team, NONE, EXECUTE, READ],
-    ['root with squash none', await handles(shares.none), ROOT, READ | EXECUTE, READ | LOOKUP],
+    ['root with squash none', await handles(shares.none), ROOT, READ | WRITE | EXECUTE, READ | LOOKUP | CHANGE],
     ['the owner with squash all: nobody', await handles(shares.all), sys(1000, 100), EXECUTE, READ],
     ['root on a read-only share with squash none', await handles(shares.ro), ROOT, READ | EXECUTE, READ | LOOKUP],
   ];
@@ -397,14 +399,17 @@ t.test('ACCESS judges the squashed caller by owner, group and other bits, and ne
   }
 
   t.equal(await granted(team.tool, sys(1000, 1000), READ), READ, 'only what was asked');
-  t.equal(await granted((await handles(shares.none)).report, ROOT), READ, 'root runs no file without an execute bit');
-  const changes = MODIFY | EXTEND | DELETE;
-  for (const [name, on] of [['team', team], ['team-ro', await handles(shares.ro)]] as const) {
-    t.same(
-      [await granted(on.open, sys(1000, 100)), await granted(on.open, sys(1000, 100), changes), await granted(on.report, sys(1000, 100), changes)],
-      [READ | LOOKUP, 0, 0], `${name}: a 0777 directory and a 0644 file of the caller's own grant no change`,
-    );
-  }
+  t.equal(await granted((await handles(shares.none)).report, ROOT), READ | WRITE, 'root runs no file without an execute bit');
+  const changes = CHANGE;
+  t.same(
+    [await granted(team.open, sys(1000, 100), changes), await granted(team.report, sys(1000, 100), changes), await granted(team.report, sys(5, 5), changes)],
+    [changes, MODIFY | EXTEND, 0], 'a 0777 directory grants every change, a 0644 file writes to its owner only',
+  );
+  const ro = await handles(shares.ro);
+  t.same(
+    [await granted(ro.open, sys(1000, 100)), await granted(ro.open, sys(1000, 100), changes), await granted(ro.report, sys(1000, 100), changes)],
+    [READ | LOOKUP, 0, 0], 'team-ro: a 0777 directory and a 0644 file of the caller\'s own grant no change',
+  );
 
   const reply = await gw.nfs(Proc.ACCESS, accessArgs(team.tool, ALL_ACCESS), sys(1000, 1000));
   t.equal(reply.bytes, 4 + 84 + 4, 'post_op_attr, then the bits');
@@ -446,7 +451,7 @@ type Body = (r: XdrReader) => unknown;
 const wcc: Body = (r) => wccData(r);
 const sattrUnset = (w: XdrWriter) => w.bool(false).bool(false).bool(false).bool(false).uint32(0).uint32(0);
 
-/** Every procedure that would change something, with well-formed arguments and the body its resfail has. */
+/** Every procedure that would change something, with well-formed arguments and the body its resfail has (on a read-only share). */
 function changes(dir: Buffer, file: Buffer): Array<{ name: string; proc: number; status: number; args: Buffer; body: Body[] }> {
   return [
     { name: 'SETATTR', proc: Proc.SETATTR, status: Status.ROFS, args: xdr((w) => sattrUnset(w.opaque(file)).bool(false)), body: [wcc] },
@@ -463,9 +468,9 @@ function changes(dir: Buffer, file: Buffer): Array<{ name: string; proc: number;
   ];
 }
 
-/** What `refusals` gives when each call fails with `status`, else its own: every body empty (each bool FALSE). */
-function refusedWith(status?: number): Array<[string, number, unknown[], number]> {
-  return changes(root, report).map((c) => [c.name, status ?? c.status, c.body.map((read) => (read === wcc ? {} : undefined)), 0]);
+/** What `refusals` gives when each call fails with `status`: every body empty (each bool FALSE). */
+function refusedWith(status: number): Array<[string, number, unknown[], number]> {
+  return changes(root, report).map((c) => [c.name, status, c.body.map((read) => (read === wcc ? {} : undefined)), 0]);
 }
 
 /** Each call's status, its body decoded, and the bytes left after it. */
@@ -476,14 +481,18 @@ async function refusals(dir: Buffer, file: Buffer, cred = ROOT): Promise<Array<[
   }));
 }
 
-t.test('changes are refused: ROFS, links NOTSUPP, each with its empty wcc_data', async (t) => {
-  t.same(await refusals(root, report), refusedWith(), 'as root');
-  t.same(await refusals(root, report, sys(1000, 100)), refusedWith(), 'as a user');
-  const none = await gw.mount('/team-none');
-  t.same(await refusals(none, await gw.lookup(none, 'report.txt')), refusedWith(), 'with squash none');
-
+t.test('a read-only share refuses changes with ROFS, links with NOTSUPP, each with its wcc_data', async (t) => {
+  const ro = await gw.mount('/team-ro');
+  const roReport = await gw.lookup(ro, 'report.txt');
+  const expected = changes(ro, roReport).map((c) => [c.name, c.status, 0]);
+  for (const [who, cred] of [['root', ROOT], ['a user', sys(1000, 100)]] as const) {
+    const got = await refusals(ro, roReport, cred);
+    t.same(got.map(([name, status, , left]) => [name, status, left]), expected, `${who}: statuses, and bodies to their last byte`);
+    const setattr = got[0]![2][0] as ReturnType<typeof wccData>;
+    t.match(setattr, { before: { size: 18n }, after: { size: 18n, mode: 0o644 } }, 'wcc_data carries the file\'s attributes');
+  }
   const garbage = Buffer.from('garbage');
-  t.same(await refusals(garbage, garbage), refusedWith(Status.BADHANDLE), 'a handle not ours is BADHANDLE first');
+  t.same(await refusals(garbage, garbage), refusedWith(Status.BADHANDLE), 'a handle not ours is BADHANDLE first, with empty bodies');
   const keys = ['report.txt', 'new.txt', 'new/', 'link', 'fifo', 'renamed.txt', 'hard'];
   t.same((await Promise.all(keys.map((k) => bucket.head(`projects/${k}`)))).map((info) => info?.size), [18, ...keys.slice(1).map(() => undefined)], 'the bucket is as it was');
 });

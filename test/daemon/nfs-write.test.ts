@@ -1,0 +1,93 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import t from 'tap';
+import { TestDaemon, type Teardown } from '../harness/daemon.js';
+import { nfsUrl } from '../harness/file-gateway.js';
+import { ANY_CREDENTIALS, startMoto } from '../harness/moto.js';
+import { runClient } from '../harness/volume-gateway.js';
+
+const moto = await startMoto();
+t.teardown(() => moto.stop());
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: ANY_CREDENTIALS });
+const credentials = { AWS_ACCESS_KEY_ID: ANY_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: ANY_CREDENTIALS.secretAccessKey };
+
+async function getObject(Bucket: string, Key: string): Promise<{ body: Buffer; metadata: Record<string, string> }> {
+  const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
+  return { body: Buffer.from(await got.Body!.transformToByteArray()), metadata: got.Metadata ?? {} };
+}
+
+async function keys(Bucket: string, Prefix = ''): Promise<string[]> {
+  return ((await s3.send(new ListObjectsV2Command({ Bucket, Prefix }))).Contents ?? []).map((o) => o.Key!).sort();
+}
+
+async function gateway(t: Teardown, bucket: string): Promise<TestDaemon> {
+  await s3.send(new CreateBucketCommand({ Bucket: 'gateway-data' })).catch(() => undefined);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const d = await TestDaemon.start(t, credentials);
+  await d.sgwJson('activate', '--endpoint', moto.endpoint, '--bucket', 'gateway-data', '--region', 'us-east-1');
+  return d;
+}
+
+t.test('files copied in with libnfs land in the bucket under their path, with their data and metadata', async (t) => {
+  const d = await gateway(t, 'written-files');
+  await d.sgwJson('share', 'create', 'docs', '--bucket', 'written-files', '--prefix', 'team', '--upload-settle', '60');
+  const dir = path.dirname(d.stateDir);
+  const big = randomBytes(40 * 2 ** 20 + 4321);
+  await writeFile(path.join(dir, 'big.bin'), big);
+  await writeFile(path.join(dir, 'small.txt'), 'hello over nfs\n');
+
+  for (const [file, name] of [['big.bin', '/big.bin'], ['small.txt', '/small.txt']]) {
+    const cp = await runClient('nfs-cp', [path.join(dir, file!), await nfsUrl(d, 'docs', name)]);
+    t.equal(cp.code, 0, `nfs-cp in ${file}: ${cp.stderr}`);
+  }
+  t.same(await keys('written-files'), [], 'nothing is uploaded before the settle time');
+  const listed = await runClient('nfs-ls', [await nfsUrl(d, 'docs')]);
+  t.match(listed.stdout, /big\.bin/, 'a file written and not uploaded is listed');
+  const back = path.join(dir, 'back.bin');
+  t.equal((await runClient('nfs-cp', [await nfsUrl(d, 'docs', '/big.bin'), back])).code, 0);
+  t.equal(sha256(await readFile(back)), sha256(big), 'read back from the cache before its upload: the same sha256');
+
+  t.match(await d.sgwJson('share', 'sync', 'docs', '--wait'), { pendingFiles: 0, pendingBytes: 0 });
+  t.same(await keys('written-files'), ['team/big.bin', 'team/small.txt'], 'one object per file, the key its path under the prefix');
+  const object = await getObject('written-files', 'team/big.bin');
+  t.equal(sha256(object.body), sha256(big), 'a plain S3 client reads the same sha256 (a multipart upload)');
+  t.match(object.metadata, { 'file-permissions': /^01006[0-7]{2}$/, 'file-owner': '65534', 'file-group': '65534', 'file-mtime': /^\d+ns$/ }, 'file-* metadata');
+  t.equal((await getObject('written-files', 'team/small.txt')).body.toString(), 'hello over nfs\n');
+});
+
+t.test('a bucket filled beforehand: files overwritten in place keep the bytes they were not written over', async (t) => {
+  const d = await gateway(t, 'prefilled');
+  const original = randomBytes(12 * 2 ** 20);
+  await s3.send(new PutObjectCommand({ Bucket: 'prefilled', Key: 'data/blob.bin', Body: original, Metadata: { 'file-permissions': '0100666' } }));
+  await d.sgwJson('share', 'create', 'pre', '--bucket', 'prefilled', '--upload-settle', '0');
+  const dir = path.dirname(d.stateDir);
+  // nfs-cp truncates and rewrites: the whole object changes.
+  const replacement = randomBytes(3 * 2 ** 20);
+  await writeFile(path.join(dir, 'replacement.bin'), replacement);
+  const cp = await runClient('nfs-cp', [path.join(dir, 'replacement.bin'), await nfsUrl(d, 'pre', '/data/blob.bin')]);
+  t.equal(cp.code, 0, cp.stderr);
+  await d.sgwJson('share', 'sync', 'pre', '--wait');
+  t.equal(sha256((await getObject('prefilled', 'data/blob.bin')).body), sha256(replacement), 'the object is the new content');
+});
+
+t.test('COMMITted data and file handles survive a SIGKILL; the upload happens after the restart', async (t) => {
+  const d = await gateway(t, 'killed');
+  await d.sgwJson('share', 'create', 'k', '--bucket', 'killed', '--upload-settle', '3600');
+  const dir = path.dirname(d.stateDir);
+  const data = randomBytes(9 * 2 ** 20 + 17);
+  await writeFile(path.join(dir, 'data.bin'), data);
+  // nfs-cp closes the file when done, and libnfs's close sends COMMIT.
+  t.equal((await runClient('nfs-cp', [path.join(dir, 'data.bin'), await nfsUrl(d, 'k', '/data.bin')])).code, 0);
+  t.same(await keys('killed'), [], 'held locally: the settle time is an hour');
+  t.equal(await d.stop('SIGKILL'), null, 'sgwd killed');
+  await d.restart();
+  const back = path.join(dir, 'after.bin');
+  t.equal((await runClient('nfs-cp', [await nfsUrl(d, 'k', '/data.bin'), back])).code, 0);
+  t.equal(sha256(await readFile(back)), sha256(data), 'the committed file reads back whole after the restart');
+  await d.sgwJson('share', 'sync', 'k', '--wait');
+  t.equal(sha256((await getObject('killed', 'data.bin')).body), sha256(data), 'and uploads from the cache');
+});
