@@ -50,6 +50,11 @@ export class ByteRanges {
     return this.missing(start, end).length === 0;
   }
 
+  /** Whether the set holds any byte of [start, end). */
+  overlaps(start: number, end: number): boolean {
+    return start < end && this.ranges.some(([s, e]) => s < end && e > start);
+  }
+
   /** Bytes held. */
   get bytes(): number {
     return this.ranges.reduce((n, [s, e]) => n + e - s, 0);

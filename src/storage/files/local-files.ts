@@ -127,17 +127,17 @@ export class LocalFiles {
       // Clients read ahead themselves, several reads at once and out of order: near the last one counts.
       const sequential = file.readEnd !== undefined && Math.abs(offset - file.readEnd) <= READ_AHEAD;
       const until = Math.min(file.baseSize, sequential ? end + READ_AHEAD : end);
-      await this.fill(ino, file.cached.missing(offset, until));
+      await this.fetchInto(ino, file.cached.missing(offset, until));
       file.readEnd = end;
     }
     return this.o.cache.read(ino, offset, end - offset);
   }
 
-  /** Fetches whatever of [0, size) is not cached, so that the cache file holds the whole file. */
-  async fillAll(ino: number): Promise<void> {
+  /** Fetches whatever of [start, end) is not cached, so that the cache file holds all of it. */
+  async fill(ino: number, start: number, end: number): Promise<void> {
     const file = this.must(ino);
-    const pieces = file.cached.missing(0, Math.min(file.baseSize, file.attrs.size)).flatMap(([s, e]) => split(s, e, FILL_PIECE));
-    for (const piece of pieces) await this.fill(ino, [piece]);
+    const pieces = file.cached.missing(start, Math.min(end, file.baseSize, file.attrs.size)).flatMap(([s, e]) => split(s, e, FILL_PIECE));
+    for (const piece of pieces) await this.fetchInto(ino, [piece]);
   }
 
   async setAttributes(ino: number, change: Partial<Pick<FileAttributes, 'mode' | 'uid' | 'gid' | 'mtimeNs' | 'atimeNs' | 'size'>>): Promise<FileAttributes> {
@@ -201,7 +201,7 @@ export class LocalFiles {
     await this.o.cache.close();
   }
 
-  private async fill(ino: number, gaps: Range[]): Promise<void> {
+  private async fetchInto(ino: number, gaps: Range[]): Promise<void> {
     for (const [start, end] of gaps) {
       const data = await this.o.fetch(ino, start, end);
       await this.locks.exclusive(`io:${ino}`, async () => {

@@ -110,7 +110,6 @@ export class ShareUploader {
         return;
       }
       const withData = file.dataGeneration > file.uploaded || !file.stored;
-      if (withData) await this.o.files.fillAll(ino);
       const { generation, attrs } = await this.o.files.save(ino);
       const metadata = metadataFromAttributes(attrs);
       const storageClass = this.o.settings().storageClass;
@@ -121,16 +120,28 @@ export class ShareUploader {
     }));
   }
 
+  /**
+   * The file's bytes as the new object. A part the gateway holds no byte of (never written, never read) is still
+   * the bucket's: it is copied there (UploadPartCopy) instead of fetched and sent back. Everything else is filled
+   * from the bucket where needed and sent from the cache file.
+   */
   private async putFile(ino: number, key: string, size: number, metadata: Record<string, string>, storageClass: string): Promise<void> {
-    const { store, cache } = this.o;
+    const { store, cache, files } = this.o;
     if (size <= SINGLE_PUT) {
+      await files.fill(ino, 0, size);
       await store.put(key, await cache.read(ino, 0, size), { metadata, storageClass });
       return;
     }
     const partSize = Math.max(MIN_PART, Math.ceil(size / MAX_PARTS / MIN_PART) * MIN_PART);
     await multipartUpload(store, key, { metadata, storageClass }, Math.ceil(size / partSize), async (uploadId, i) => {
       const start = i * partSize;
-      return (await store.uploadPart(key, uploadId, i + 1, await cache.read(ino, start, Math.min(size, start + partSize) - start))).etag;
+      const end = Math.min(size, start + partSize);
+      const file = files.get(ino);
+      if (file?.stored && end <= file.baseSize && !file.cached.overlaps(start, end)) {
+        return (await store.uploadPartCopy(key, uploadId, i + 1, key, { start, end: end - 1 })).etag;
+      }
+      await files.fill(ino, start, end);
+      return (await store.uploadPart(key, uploadId, i + 1, await cache.read(ino, start, end - start))).etag;
     });
   }
 }

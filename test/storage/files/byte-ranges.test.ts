@@ -28,7 +28,8 @@ t.test('adds and clips agree with a bitmap of the same offsets', async (t) => {
     const json = ranges.toJSON();
     const sortedDisjoint = json.every(([s, e], i) => s < e && (i === 0 || json[i - 1]![1] < s));
     return JSON.stringify(missing) === JSON.stringify(expected) && ranges.bytes === bits.filter(Boolean).length && sortedDisjoint
-      && ranges.covers(start, end) === (expected.length === 0) && JSON.stringify(new ByteRanges(json).toJSON()) === JSON.stringify(json);
+      && ranges.covers(start, end) === (expected.length === 0)
+      && ranges.overlaps(start, end) === (expected.length < end - start) && JSON.stringify(new ByteRanges(json).toJSON()) === JSON.stringify(json);
   }), { numRuns: 2000 });
   t.pass('2000 random sequences');
 });

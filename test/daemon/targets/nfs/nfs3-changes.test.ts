@@ -3,7 +3,10 @@
  * catalog, a share registry and local buckets; what reaches the bucket is checked after the share syncs.
  */
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import t, { type Test } from 'tap';
+import { decodeHandle } from '../../../../src/daemon/targets/nfs/file-handle.js';
 import type { XdrReader, XdrWriter } from '../../../../src/daemon/targets/rpc/xdr.js';
 import type { Auth } from '../rpc/test-rpc-client.js';
 import { NOBODY, Proc, ROOT, Status, TestGateway, fattr3, postOpAttr, sys, wccData, xdr, type Fattr3 } from './nfs-gateway.js';
@@ -165,6 +168,20 @@ t.test('a file of the bucket overwritten in part: the upload keeps the bytes not
   await sync();
   t.same(await body('p/existing.bin'), expected, 'the object: the old bytes, the patch and the extension');
   t.match((await bucket.head('p/existing.bin'))?.metadata, { 'file-owner': '1000', 'file-permissions': '0100644' }, 'its attributes kept');
+});
+
+t.test('a large object changed in one place: the parts not written are copied in the bucket, not fetched', async (t) => {
+  const large = randomBytes(20 * MiB + 3);
+  await bucket.put('p/large.bin', large);
+  await gw.registry.refresh('rw');
+  const fh = await gw.lookup(root, 'large.bin');
+  t.equal((await write(fh, 9 * MiB, Buffer.from('changed'))).status, S.OK);
+  Buffer.from('changed').copy(large, 9 * MiB);
+  await sync();
+  t.same(await body('p/large.bin'), large, 'the object is whole, with the change');
+  const ino = decodeHandle(fh)!.ino;
+  const held = await stat(path.join(gw.stateDir, 'file-cache', 'share-00001234', String(ino)));
+  t.ok(held.blocks * 512 <= 8 * MiB + 64 * 1024, `the cache file holds one 8 MiB part of 20 MiB on disk (${held.blocks * 512} bytes)`);
 });
 
 t.test('MKDIR, a tree, RMDIR of a non-empty directory, RENAME of a directory and a file, REMOVE', async (t) => {
