@@ -99,6 +99,17 @@ function oneLine(text: string): string {
   return `${lines[0]} ... ${lines.at(-1)}`;
 }
 
+/** The last thing sgwd logged; of its JSON, just the message. */
+function lastLogLine(output: string): string {
+  const line = output.trim().split('\n').at(-1)?.trim() || '(no output)';
+  try {
+    const entry = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+    return `last log line: ${entry.msg ?? line}${entry.err?.message ? `: ${entry.err.message}` : ''}`;
+  } catch {
+    return line;
+  }
+}
+
 let reportDeath: (err: BenchError) => void = () => {};
 /** Rejects when sgwd ends while the run still needs it, or on SIGINT/SIGTERM. */
 const death = new Promise<never>((_, reject) => (reportDeath = reject));
@@ -152,7 +163,7 @@ async function sgwSide(): Promise<Sgw> {
   const d = await step('sgwd', TestDaemon.start(teardown, {
     AWS_ACCESS_KEY_ID: ANY_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: ANY_CREDENTIALS.secretAccessKey, SGW_LOG_LEVEL: 'info',
   }));
-  d.proc?.once('exit', (code, signal) => reportDeath(new BenchError(`sgwd exited unexpectedly (${signal ?? `status ${code}`}): ${oneLine(d.output)}`)));
+  d.proc?.once('exit', (code, signal) => reportDeath(new BenchError(`sgwd exited unexpectedly (${signal ?? `status ${code}`}): ${lastLogLine(d.output)}`)));
   await step('sgw activate', d.sgwJson('activate', '--endpoint', moto.endpoint, '--bucket', GATEWAY_BUCKET, '--region', 'us-east-1'));
   await step('sgw share create', d.sgwJson('share', 'create', SHARE, '--bucket', SHARE_BUCKET));
   const [base, query] = (await step('sgw gateway info', nfsUrl(d, SHARE))).split('?');
@@ -182,7 +193,9 @@ function sgwdComplaints(output: string): Map<string, number> {
 /** nfs-cp as a separate process in the side's namespace; its failure is a ClientError with what it said. */
 async function nfsCp(side: Side, from: string, to: string, timeoutMs: number): Promise<void> {
   const result = await guard(runClient('nsenter', [`--net=${side.netns}`, 'nfs-cp', from, to], timeoutMs));
-  if (result.code !== 0) throw new ClientError(`nfs-cp: ${oneLine(result.stderr || result.stdout || `status ${result.code} (killed after ${timeoutMs / 1000} s?)`)}`);
+  // Its first line names the NFS error; the rest repeats the URL.
+  const said = (result.stderr || result.stdout).trim().split('\n')[0]?.trim() || `status ${result.code} (killed after ${timeoutMs / 1000} s?)`;
+  if (result.code !== 0) throw new ClientError(`nfs-cp: ${said}`);
 }
 
 async function seqWrite(side: Side, local: string): Promise<number> {
@@ -309,23 +322,26 @@ async function bench(): Promise<void> {
   const notes: string[] = [];
   const show = (row: Row) => note(`${row.name.padEnd(34)} ${row.baseLabel} ${format(row.base, row.unit)}   sgw ${row.sgw.value === undefined ? `n/a (${row.sgw.error})` : format(row.sgw.value, row.unit)}`);
 
-  const write: Row = { name: `seq write ${sizeLabel}`, unit: 'MB/s', baseLabel: 'ganesha', base: await seqWrite(ganesha, seqLocal), sgw: {} };
+  const ganeshaWrite = await seqWrite(ganesha, seqLocal);
   let writeEnded = 0n;
-  write.sgw = await attempt(async () => {
+  const sgwWrite = await attempt(async () => {
     const value = await seqWrite(sgw.side, seqLocal);
     writeEnded = process.hrtime.bigint();
     return value;
   });
+  const write: Row = { name: `seq write ${sizeLabel}`, unit: 'MB/s', baseLabel: 'ganesha', base: ganeshaWrite, sgw: sgwWrite };
   show(write);
 
-  const drain: Row = { name: `upload drain ${sizeLabel}`, unit: 'MB/s', baseLabel: 'S3 direct', base: 0, sgw: { error: 'nothing to drain: the write failed' } };
-  if (write.sgw.value !== undefined) drain.sgw = await attempt(async () => mbps(SIZE, await drainSeconds(sgw, writeEnded, sha256, haveSync)));
-  drain.base = mbps(SIZE, await timed(() => upload(sgw.s3, DIRECT_BUCKET, SEQ_FILE, data)));
+  const sgwDrain = sgwWrite.value === undefined
+    ? { error: 'nothing to drain: the write failed' }
+    : await attempt(async () => mbps(SIZE, await drainSeconds(sgw, writeEnded, sha256, haveSync)));
+  const direct = mbps(SIZE, await timed(() => upload(sgw.s3, DIRECT_BUCKET, SEQ_FILE, data)));
+  const drain: Row = { name: `upload drain ${sizeLabel}`, unit: 'MB/s', baseLabel: 'S3 direct', base: direct, sgw: sgwDrain };
   show(drain);
   notes.push(`upload drain: ${haveSync ? 'until sgw share sync --wait returned (CLI start-up included)' : 'bucket polled with HeadObject (includes the share\'s upload settle time)'}, object sha256 checked; S3 direct = @aws-sdk/lib-storage, 8 MiB parts, 8 in flight`);
 
-  let readNote = 'sgw read from its local cache';
-  if (write.sgw.value === undefined) {
+  let readNote = 'sgw read the file it had just written, from its local cache';
+  if (sgwWrite.value === undefined) {
     // sgw could not take the write, so the read row reads what an S3 client put, through the bucket, not the cache.
     await step('pre-loading the file into the share\'s bucket', upload(sgw.s3, SHARE_BUCKET, SEQ_FILE, data));
     await step('sgw share refresh', sgw.d.sgwJson('share', 'refresh', SHARE));
@@ -356,10 +372,12 @@ async function bench(): Promise<void> {
     ['row', 'baseline', 'value', 'sgw', 'ratio'],
     ...rows.map((r) => {
       const q = ratio(r);
-      return [r.name, r.baseLabel, format(r.base, r.unit), r.sgw.value === undefined ? `n/a (${r.sgw.error})` : format(r.sgw.value, r.unit), q === undefined ? '-' : q.toFixed(2)];
+      return [r.name, r.baseLabel, format(r.base, r.unit), r.sgw.value === undefined ? `n/a (${r.sgw.error})` : format(r.sgw.value, r.unit), q === undefined ? '' : q.toFixed(2)];
     }),
   ];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((cells) => cells[i]!.length)));
+  // An n/a cell with its message ends its line (it has no ratio), so it does not widen the column for the others.
+  const measured = table.filter((cells) => !cells[3]!.startsWith('n/a'));
+  const widths = table[0]!.map((_, i) => Math.max(...(i >= 3 ? measured : table).map((cells) => cells[i]!.length)));
   console.log(table.map((cells) => cells.map((c, i) => c.padEnd(widths[i]! + 2)).join('').trimEnd()).join('\n'));
   console.log(`ratio = sgw / baseline; nfs-cp (libnfs) over NFSv3 on 127.0.0.1; ganesha exports a directory in ${os.tmpdir()}, sgw a bucket on moto`);
   console.log(`machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${os.type()} ${os.release()}, load average ${loadAtStart.toFixed(1)} at start; run took ${seconds.toFixed(0)} s`);

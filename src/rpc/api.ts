@@ -249,7 +249,8 @@ export interface Api {
   'share.update': { params: UpdateShareParams; result: ShareDetails };
   'share.delete': { params: { share: string; force?: boolean }; result: { deleted: string } };
   'share.sync': { params: { share: string; wait?: boolean }; result: ShareSyncResult };
-  'share.refresh': { params: { share: string }; result: { refreshed: string } };
+  'share.refresh': { params: { share: string; folders?: string[]; recursive?: boolean }; result: { refreshed: string } };
+  'share.restore': { params: { share: string; path: string; days?: number; tier?: 'Expedited' | 'Standard' | 'Bulk' }; result: { shareId: string; path: string; key: string; status: 'RESTORING' } };
   'snapshot.list': { params: { volume?: string; fromBucket?: boolean }; result: SnapshotSummary[] };
   'snapshot.create': { params: CreateSnapshotParams; result: SnapshotDetails };
   'snapshot.describe': { params: { snapshot: string }; result: SnapshotDetails };

@@ -30,6 +30,7 @@ t.test('create, list, describe, update and delete shares; they survive a restart
   await d.stop();
   await d.restart();
   t.match(await d.sgwJson<ShareDetails>('share', 'describe', tuned.shareId), { name: 'builds', readOnly: false, squash: 'none', clientList: ['10.0.0.0/8', '192.168.1.7', 'fd00::/8'] });
+  t.same(await d.sgwJson('share', 'sync', 'photos', '--wait'), { shareId: plain.shareId, pendingFiles: 0, pendingBytes: 0 }, 'nothing written, nothing to wait for');
   t.same(await d.sgwJson('share', 'delete', 'photos'), { deleted: plain.shareId });
   t.same((await d.sgwJson<ShareSummary[]>('share', 'list')).map((s) => s.name), ['builds']);
 });
@@ -52,6 +53,12 @@ t.test('bad share input is one clear line and the right exit status', async (t) 
     [['share', 'describe', 'nope'], 1, /no share nope/],
     [['share', 'update', 'taken'], 2, /nothing to change/],
     [['share', 'delete', 'nope'], 1, /no share nope/],
+    [['share', 'sync', 'nope', '--wait'], 1, /no share nope/],
+    [['share', 'refresh', 'taken', '--recursive'], 2, /--folder/],
+    [['share', 'refresh', 'taken', '--folder', '/missing'], 1, /not in the share/],
+    [['share', 'restore', 'taken'], 2, /Missing 1 required arg/],
+    [['share', 'restore', 'taken', '/x', '--days', '31'], 2, /31/],
+    [['share', 'restore', 'taken', '/no-such-file'], 1, /not in the share/],
   ] as const) {
     const r = await d.sgw(...args);
     t.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);

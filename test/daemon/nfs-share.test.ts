@@ -66,6 +66,18 @@ t.test('a bucket filled by a plain S3 client, read through a share with libnfs',
   t.match(await d.sgwJson('share', 'refresh', 'team'), { refreshed: /^share-/ });
   t.match(await names(), /later\.txt/, 'listed after it');
 
+  // An object in an archive class is listed; reading it says "later" until sgw share restore brings it back.
+  await client.send(new PutObjectCommand({ Bucket: 'team-files', Key: 'projects/cold/ledger.txt', Body: 'archived ledger', StorageClass: 'GLACIER' }));
+  t.match(await d.sgwJson('share', 'refresh', 'team', '--folder', '/', '--recursive'), { refreshed: /^share-/ });
+  t.match((await runClient('nfs-ls', [await nfsUrl(d, 'team', '/cold')])).stdout, /ledger\.txt/, 'listed (refreshed recursively)');
+  const cold = await runClient('nfs-cat', [await nfsUrl(d, 'team', '/cold/ledger.txt')], 10_000);
+  t.not(cold.stdout, 'archived ledger', `not readable before its restore (${cold.stderr.trim().split('\n')[0]})`);
+  t.match(await d.sgwJson('share', 'restore', 'team', '/cold/ledger.txt'), { key: 'projects/cold/ledger.txt', status: 'RESTORING' });
+  t.equal((await runClient('nfs-cat', [await nfsUrl(d, 'team', '/cold/ledger.txt')])).stdout, 'archived ledger', 'readable once restored');
+  const restoreDir = await d.sgw('share', 'restore', 'team', '/cold');
+  t.equal(restoreDir.code, 1);
+  t.match(restoreDir.stderr, /is a folder/);
+
   // File handles carry the share and the inode: after a restart they still resolve, by the same numbers.
   await d.stop();
   await d.restart();

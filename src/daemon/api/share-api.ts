@@ -18,6 +18,10 @@ const updateParams = changeableSettings.partial().extend({ share: z.string().min
 const shareParam = z.object({ share: z.string().min(1) }).strict();
 const deleteParams = shareParam.extend({ force: z.boolean().optional() }).strict();
 const syncParams = shareParam.extend({ wait: z.boolean().optional() }).strict();
+const refreshParams = shareParam.extend({ folders: z.array(z.string().min(1)).max(100).optional(), recursive: z.boolean().optional() }).strict();
+const restoreParams = shareParam.extend({
+  path: z.string().min(1), days: z.number().int().min(1).max(30).optional(), tier: z.enum(['Expedited', 'Standard', 'Bulk']).optional(),
+}).strict();
 
 function summary({ settings: _s, ...s }: ShareRecord): ShareSummary {
   return s;
@@ -59,9 +63,17 @@ export function shareHandlers(ctx: DaemonContext) {
       return details({ ...current, settings });
     },
     'share.refresh': async (params: unknown) => {
-      const share = shareOf(parseParams(shareParam, params).share);
-      await ctx.shares.refresh(share.shareId);
+      const { share: idOrName, folders, recursive } = parseParams(refreshParams, params);
+      const share = shareOf(idOrName);
+      await ctx.shares.refresh(share.shareId, folders, recursive ?? false);
       return { refreshed: share.shareId };
+    },
+    // The restored copy stays readable for `days` (AWS's gateway keeps it for a day unless told otherwise).
+    'share.restore': async (params: unknown) => {
+      const { share: idOrName, path, days, tier } = parseParams(restoreParams, params);
+      const share = shareOf(idOrName);
+      const key = await ctx.shares.restore(share.shareId, path, { days: days ?? 1, tier: tier ?? 'Standard' });
+      return { shareId: share.shareId, path, key: share.settings.prefix + key, status: 'RESTORING' as const };
     },
     // As AWS's NotifyWhenUploaded: with wait, returns once everything written before the call is in the bucket.
     'share.sync': async (params: unknown): Promise<ShareSyncResult> => {

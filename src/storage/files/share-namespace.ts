@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { SgwError } from '../../errors.js';
-import { MAX_KEY_BYTES, type ObjectStore } from '../backends/object-store.js';
+import { MAX_KEY_BYTES, type ObjectStore, type RestoreOptions } from '../backends/object-store.js';
 import type { Catalog, ShareRename } from '../catalog/catalog.js';
 import {
   attributesFromMetadata, metadataFromAttributes, ROOT_INO, shareDefaults, type AttributeDefaults, type FileAttributes, type FileKind,
@@ -309,6 +309,50 @@ export class ShareNamespace {
     this.listings.clear();
     this.attributes.clear();
     await this.files.dropClean();
+  }
+
+  /**
+   * Lists folders again now (sgw share refresh --folder): their listings, the attributes of their entries and the
+   * clean copies of their files are dropped and fetched anew; with `recursive`, every folder below too.
+   */
+  async refreshFolders(folders: string[], recursive: boolean): Promise<void> {
+    for (const folder of folders) {
+      const top = await this.resolve(folder);
+      if (top.kind !== 'dir') throw new SgwError('SGW_NOT_A_DIRECTORY', `${folder} is not a folder of the share`);
+      const pending = [top.ino];
+      while (pending.length > 0) {
+        const dirIno = pending.pop()!;
+        const before = this.listings.get(dirIno)?.value;
+        this.listings.delete(dirIno);
+        for (const { ino } of before?.values() ?? []) {
+          this.attributes.delete(ino);
+          const local = this.files.get(ino);
+          if (local && local.generation === local.uploaded && local.stored) await this.files.drop(ino);
+        }
+        for (const [, entry] of await this.listing(dirIno)) if (recursive && entry.kind === 'dir') pending.push(entry.ino);
+      }
+    }
+  }
+
+  /** Starts bringing back a file whose object is in an archive storage class; reads answer "try later" until then. */
+  async restore(path: string, opts: RestoreOptions): Promise<string> {
+    const { ino, kind } = await this.resolve(path);
+    if (kind === 'dir') throw new SgwError('SGW_IS_A_DIRECTORY', `${path} is a folder; restore files one by one`);
+    const key = this.inode(ino).path;
+    await this.o.store.restore(key, opts);
+    return key;
+  }
+
+  /** The inode at a path of the share ('/' or '' is the root). */
+  async resolve(path: string): Promise<Listed> {
+    let at: Listed = { ino: ROOT_INO, kind: 'dir' };
+    for (const name of path.split('/').filter((n) => n !== '')) {
+      if (at.kind !== 'dir') throw new SgwError('SGW_NOT_FOUND', `${path} is not in the share`);
+      const next = await this.find(at.ino, name).catch(() => undefined);
+      if (!next) throw new SgwError('SGW_NOT_FOUND', `${path} is not in the share`);
+      at = next;
+    }
+    return at;
   }
 
   private async find(dirIno: number, name: string): Promise<Listed | undefined> {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { SgwError } from '../../errors.js';
 import { openObjectStore } from '../backends/open-backend.js';
-import type { ObjectStore } from '../backends/object-store.js';
+import type { ObjectStore, RestoreOptions } from '../backends/object-store.js';
 import type { Catalog, ShareRecord } from '../catalog/catalog.js';
 import { shareStoreConfig } from '../gateway-backend.js';
 import { ShareNamespace } from './share-namespace.js';
@@ -18,6 +18,7 @@ interface Opened extends OpenShare {
   store: ObjectStore;
 }
 
+const MAX_REFRESHES = 2;
 /** Bytes of clean files each share's cache keeps by default (SGW_FILE_CACHE_BYTES overrides). */
 const DEFAULT_CACHE_BYTES = 8 * 1024 ** 3;
 
@@ -28,6 +29,7 @@ const DEFAULT_CACHE_BYTES = 8 * 1024 ** 3;
  */
 export class ShareRegistry {
   private readonly opened = new Map<string, Promise<Opened>>();
+  private readonly refreshing = new Map<string, number>();
   private readonly cacheBytes: number;
 
   constructor(private readonly o: { catalog: Catalog; stateDir: string; log: Logger }) {
@@ -63,11 +65,30 @@ export class ShareRegistry {
     return opened;
   }
 
-  /** Makes an opened share list its bucket again (sgw share refresh); false when there is no such share. */
-  async refresh(idOrName: string): Promise<boolean> {
+  /**
+   * Makes a share list its bucket again (sgw share refresh): everything lazily, or the folders given at once. As
+   * AWS's RefreshCache, at most two run on a share at a time; false when there is no such share.
+   */
+  async refresh(idOrName: string, folders?: string[], recursive = false): Promise<boolean> {
     const opened = await this.open(idOrName);
-    await opened?.namespace.refresh();
-    return opened !== undefined;
+    if (!opened) return false;
+    const running = this.refreshing.get(opened.share.shareId) ?? 0;
+    if (running >= MAX_REFRESHES) throw new SgwError('SGW_LIMIT_EXCEEDED', `${MAX_REFRESHES} refreshes of ${opened.share.name} are running; try again once one is done`);
+    this.refreshing.set(opened.share.shareId, running + 1);
+    try {
+      if (folders && folders.length > 0) await opened.namespace.refreshFolders(folders, recursive);
+      else await opened.namespace.refresh();
+    } finally {
+      this.refreshing.set(opened.share.shareId, (this.refreshing.get(opened.share.shareId) ?? 1) - 1);
+    }
+    return true;
+  }
+
+  /** Starts restoring an archived file of a share; its key. */
+  async restore(idOrName: string, path: string, opts: RestoreOptions): Promise<string> {
+    const opened = await this.open(idOrName);
+    if (!opened) throw new SgwError('SGW_NOT_FOUND', `there is no share ${idOrName}`);
+    return opened.namespace.restore(path, opts);
   }
 
   /** Waits until everything written to the share before the call is in the bucket. */
