@@ -229,10 +229,9 @@ async function objectSha256(s3: S3Client, Bucket: string, Key: string, etag: str
 }
 
 /** Whether the bucket holds the file as written: the size from HeadObject, then the content's sha256. */
-async function inBucket(s3: S3Client, sha256: string): Promise<{ size: boolean; content: boolean }> {
+async function inBucket(s3: S3Client, sha256: string): Promise<boolean> {
   const head = await s3.send(new HeadObjectCommand({ Bucket: SHARE_BUCKET, Key: SEQ_FILE })).catch(() => undefined);
-  if (head?.ContentLength !== SIZE) return { size: false, content: false };
-  return { size: true, content: (await objectSha256(s3, SHARE_BUCKET, SEQ_FILE, head.ETag)) === sha256 };
+  return head?.ContentLength === SIZE && (await objectSha256(s3, SHARE_BUCKET, SEQ_FILE, head.ETag)) === sha256;
 }
 
 /**
@@ -252,14 +251,13 @@ async function drainSeconds(sgw: Sgw, writeEnded: bigint, sha256: string, haveSy
       if (Date.now() > deadline) throw new ClientError(`${pendingBytes} bytes still to upload ${LONG_MS / 1000} s after the write`);
     }
     const seconds = since(writeEnded);
-    if (!(await guard(inBucket(sgw.s3, sha256))).content) throw new ClientError('share sync --wait returned, but the bucket does not hold the file as written');
+    if (!(await guard(inBucket(sgw.s3, sha256)))) throw new ClientError('share sync --wait returned, but the bucket does not hold the file as written');
     return seconds;
   }
   for (;;) {
     const polled = process.hrtime.bigint();
-    const state = await guard(inBucket(sgw.s3, sha256));
-    // The clock stops at the poll that found the right size; the hash read after it is the bench's cost, not sgw's.
-    if (state.content) return Number(polled - writeEnded) / 1e9;
+    // The clock stops when the poll that found the file began; its hash read is the bench's cost, not sgw's.
+    if (await guard(inBucket(sgw.s3, sha256))) return Number(polled - writeEnded) / 1e9;
     if (Date.now() > deadline) throw new ClientError(`the file was not in the bucket ${LONG_MS / 1000} s after the write`);
     await guard(sleep(100));
   }

@@ -362,7 +362,7 @@ export class Catalog {
     this.db.prepare('DELETE FROM share_files WHERE share_id = ? AND ino = ?').run(shareId, ino);
   }
 
-  /** Directory renames begun and not finished: their objects are still being copied. */
+  /** Renames begun and not finished: their objects are still being copied. */
   shareRenames(shareId: string): ShareRename[] {
     return (this.db.prepare('SELECT ino, from_path, to_parent, to_name FROM share_renames WHERE share_id = ?').all(shareId) as Row[])
       .map((r) => ({ ino: Number(r.ino), fromPath: String(r.from_path), toParent: Number(r.to_parent), toName: String(r.to_name) }));
@@ -552,7 +552,7 @@ export interface VolumeRecord extends VolumeSummary {
   diskPath: string | null;
 }
 
-/** A directory moving to a new name: its objects are copied from `fromPath/` to the new path, then deleted. */
+/** A file or directory moving to a new name: its objects are copied from `fromPath` to the new path, then deleted. */
 export interface ShareRename {
   ino: number;
   fromPath: string;

@@ -178,8 +178,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 10: files of shares that have a local state: written and not yet uploaded, created and not yet in the bucket,
   // or cached for reading. `state` is the file's attributes and range map as JSON, saved only once the cache file
-  // holding those ranges is synced; `generation` counts changes and `uploaded` is the one the bucket has. Directory
-  // renames are journaled while their objects are copied, so that a restart finishes them.
+  // holding those ranges is synced; `generation` counts changes and `uploaded` is the one the bucket has. Renames
+  // are journaled while their objects are copied, so that a restart finishes them.
   `
   CREATE TABLE share_files (
     share_id TEXT NOT NULL REFERENCES shares (share_id) ON DELETE CASCADE,

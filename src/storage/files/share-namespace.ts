@@ -87,7 +87,7 @@ export class ShareNamespace {
       pathOf: (ino) => o.catalog.inode(o.shareId, ino)?.path,
       shareLock: (fn) => ns.files.locks.shared('share', fn),
     });
-    for (const rename of o.catalog.shareRenames(o.shareId)) await ns.moveDirectory(rename);
+    for (const rename of o.catalog.shareRenames(o.shareId)) await ns.finishRename(rename);
     ns.uploader.start();
     return ns;
   }
@@ -199,8 +199,8 @@ export class ShareNamespace {
   }
 
   /**
-   * Moves a file by copying its object (if the bucket has one yet) and deleting the old key; a directory by
-   * copying every object under it, journaled so that a restart finishes the move. The inode keeps its number, so
+   * Moves a file by copying its object (if the bucket has one yet) and deleting the old key, a directory by
+   * copying every object under it; journaled, so that a restart finishes the move. The inode keeps its number, so
    * file handles still work.
    */
   async rename(fromDir: number, fromName: string, toDir: number, toName: string): Promise<void> {
@@ -215,30 +215,18 @@ export class ShareNamespace {
       if (target.kind === 'dir') await this.requireEmpty(target.ino, toName);
     }
     if (source.kind === 'dir' && `${toPath}/`.startsWith(`${fromPath}/`)) throw new SgwError('SGW_INVALID_ARGUMENT', 'a directory cannot move into itself');
-    if (source.kind === 'file') {
-      await this.files.locks.shared('share', () => this.files.locks.exclusive(`op:${source.ino}`, async () => {
-        const local = this.files.get(source.ino);
-        if (local?.stored !== false) {
-          await copyObject(this.o.store, fromPath, toPath, local?.attrs.size ?? (await this.getattr(source.ino)).size);
-          await this.o.store.delete(fromPath);
-        } else if (target) {
-          // The replaced file's object would otherwise stand in for the new one until its first upload.
-          await this.o.store.delete(toPath);
-        }
-        if (target) await this.dropTarget(target.ino);
-        this.o.catalog.moveInode(this.o.shareId, source.ino, toDir, toName);
-      }));
-    } else {
-      await this.files.locks.exclusive('share', async () => {
-        if (target) {
-          await this.o.store.delete(`${toPath}/`);
-          await this.dropTarget(target.ino);
-        }
-        const rename: ShareRename = { ino: source.ino, fromPath, toParent: toDir, toName };
-        this.o.catalog.beginShareRename(this.o.shareId, rename);
-        await this.moveDirectory(rename);
-      });
-    }
+    const move = async () => {
+      if (target?.kind === 'dir') await this.o.store.delete(`${toPath}/`);
+      // A file not uploaded yet leaves the replaced file's object standing in for it until its upload.
+      else if (target && this.files.get(source.ino)?.stored === false) await this.o.store.delete(toPath);
+      if (target) await this.dropTarget(target.ino);
+      const rename: ShareRename = { ino: source.ino, fromPath, toParent: toDir, toName };
+      this.o.catalog.beginShareRename(this.o.shareId, rename);
+      await this.finishRename(rename);
+    };
+    // A file waits for its own upload; a directory for every upload, since any of them may be below it.
+    if (source.kind === 'file') await this.files.locks.shared('share', () => this.files.locks.exclusive(`op:${source.ino}`, move));
+    else await this.files.locks.exclusive('share', move);
     this.unlisted(fromDir, fromName);
     if (target) this.unlisted(toDir, toName);
     this.listed(toDir, toName, source);
@@ -393,23 +381,33 @@ export class ShareNamespace {
     this.unlisted(dirIno, name);
   }
 
-  /** Copies every object under the directory to its new path, deletes the old ones, then renames the inode. */
-  private async moveDirectory(r: ShareRename): Promise<void> {
+  /**
+   * Moves a journaled rename's objects: a file's object, or every object under a directory, is copied to the new
+   * path and the old ones deleted; then the inode is renamed and the journal entry goes, in one transaction. Run
+   * again after a crash, it picks up where it stopped (what was moved is no longer under the old path).
+   */
+  private async finishRename(r: ShareRename): Promise<void> {
     const toPath = this.childPath(r.toParent, r.toName);
-    const from = `${r.fromPath}/`;
-    let token: string | undefined;
     const moved: string[] = [];
-    do {
-      const page = await this.o.store.list({ prefix: from, ...(token ? { continuationToken: token } : {}) });
-      for (const object of page.objects) {
-        await copyObject(this.o.store, object.key, `${toPath}/${object.key.slice(from.length)}`, object.size);
-        moved.push(object.key);
-      }
-      token = page.nextContinuationToken;
-    } while (token);
+    const move = async (key: string, size: number, to: string) => {
+      await copyObject(this.o.store, key, to, size);
+      moved.push(key);
+    };
+    if (this.inode(r.ino).kind === 'file') {
+      const object = await this.o.store.head(r.fromPath);
+      if (object) await move(r.fromPath, object.size, toPath);
+    } else {
+      const from = `${r.fromPath}/`;
+      let token: string | undefined;
+      do {
+        const page = await this.o.store.list({ prefix: from, ...(token ? { continuationToken: token } : {}) });
+        for (const object of page.objects) await move(object.key, object.size, `${toPath}/${object.key.slice(from.length)}`);
+        token = page.nextContinuationToken;
+      } while (token);
+    }
     for (const key of moved) await this.o.store.delete(key);
     this.o.catalog.moveInode(this.o.shareId, r.ino, r.toParent, r.toName);
-    this.o.log.info({ from: r.fromPath, to: toPath, objects: moved.length }, 'directory renamed');
+    this.o.log.debug({ from: r.fromPath, to: toPath, objects: moved.length }, 'renamed');
   }
 
   /** Puts a name into a directory's listing, if that listing is held. */

@@ -80,11 +80,11 @@ t.test('inode numbers are given once and kept by a new namespace over the same c
   t.same((await second.readdir(ROOT_INO)).map((e) => [e.name, e.ino]), [['a', a.ino], ['z.txt', z.ino]]);
   t.equal((await second.getattr(c.ino)).size, 1, 'a handle taken before the restart still works');
   await bucket.delete('team/z.txt');
-  second.refresh();
+  await second.refresh();
   await t.rejects(second.getattr(z.ino), { code: 'SGW_NOT_FOUND' }, 'gone from the bucket');
   await t.rejects(second.getattr(9999), { code: 'SGW_NOT_FOUND' }, 'never given');
   await bucket.put('team/z.txt', Buffer.from('back'));
-  second.refresh();
+  await second.refresh();
   t.equal((await second.lookup(ROOT_INO, 'z.txt')).ino, z.ino, 'a name that comes back keeps its inode');
 });
 
@@ -101,6 +101,26 @@ t.test('outside changes show after the stale timeout, or at once after a refresh
   t.same((await ns.readdir(ROOT_INO)).map((e) => e.name), ['one.txt', 'two.txt'], 'and listed again after');
   Date.now = realNow;
   await bucket.put('team/three.txt', Buffer.from('3'));
-  ns.refresh();
+  await ns.refresh();
   t.same((await ns.readdir(ROOT_INO)).map((e) => e.name), ['one.txt', 'three.txt', 'two.txt']);
+});
+
+t.test('a rename a crash interrupted is finished when the share opens again', async (t) => {
+  const { bucket, catalog, open } = await setup(t);
+  await bucket.put('team/old/', Buffer.alloc(0), { metadata: { 'file-permissions': '040700' } });
+  await bucket.put('team/old/a.txt', Buffer.from('a'));
+  await bucket.put('team/old/sub/b.txt', Buffer.from('b'));
+  await bucket.put('team/file.txt', Buffer.from('f'));
+  const first = await open();
+  const old = await first.lookup(ROOT_INO, 'old');
+  const file = await first.lookup(ROOT_INO, 'file.txt');
+  // As if sgwd died mid-way: journaled, one object already copied.
+  catalog.beginShareRename('share-0000abcd', { ino: old.ino, fromPath: 'old', toParent: ROOT_INO, toName: 'new' });
+  catalog.beginShareRename('share-0000abcd', { ino: file.ino, fromPath: 'file.txt', toParent: ROOT_INO, toName: 'renamed.txt' });
+  await bucket.copy('team/old/a.txt', 'team/new/a.txt');
+  const second = await open();
+  t.same((await bucket.list({ prefix: 'team/' })).objects.map((o) => o.key), ['team/new/', 'team/new/a.txt', 'team/new/sub/b.txt', 'team/renamed.txt']);
+  t.same((await second.readdir(ROOT_INO)).map((e) => [e.name, e.ino]), [['new', old.ino], ['renamed.txt', file.ino]], 'the inodes kept their numbers');
+  t.equal((await second.getattr(old.ino)).mode, 0o700, 'the marker moved with its metadata');
+  t.same(catalog.shareRenames('share-0000abcd'), [], 'the journal is empty');
 });
