@@ -67,6 +67,11 @@ const DEFAULT_MAX_CACHED = 10_000;
 export class ShareNamespace {
   private readonly listings = new Map<number, Timed<Map<string, Listed>>>();
   private readonly attributes = new Map<number, Timed<FileAttributes>>();
+  /**
+   * When directories last gained or lost an entry here. No object records it, but clients judge by a directory's
+   * mtime whether their cached listing of it still holds.
+   */
+  private readonly dirTimes = new Map<number, bigint>();
   private files!: LocalFiles;
   private cache!: FileCache;
   private uploader!: ShareUploader;
@@ -99,13 +104,15 @@ export class ShareNamespace {
   async getattr(ino: number): Promise<FileAttributes> {
     const local = this.files.get(ino);
     if (local) return local.attrs;
-    const cached = this.fresh(this.attributes, ino);
-    if (cached) return cached;
-    const { path, kind } = this.inode(ino);
-    const attrs = kind === 'dir' ? await this.directoryAttributes(path) : await this.fileAttributes(path);
-    if (!attrs) throw new SgwError('SGW_NOT_FOUND', `${path} is no longer in the bucket`);
-    this.remember(this.attributes, ino, attrs);
-    return attrs;
+    let attrs = this.fresh(this.attributes, ino);
+    if (!attrs) {
+      const { path, kind } = this.inode(ino);
+      attrs = kind === 'dir' ? await this.directoryAttributes(path) : await this.fileAttributes(path);
+      if (!attrs) throw new SgwError('SGW_NOT_FOUND', `${path} is no longer in the bucket`);
+      this.remember(this.attributes, ino, attrs);
+    }
+    const touched = this.dirTimes.get(ino);
+    return touched !== undefined && touched > attrs.mtimeNs ? { ...attrs, mtimeNs: touched } : attrs;
   }
 
   async lookup(dirIno: number, name: string): Promise<NamespaceEntry> {
@@ -413,10 +420,19 @@ export class ShareNamespace {
   /** Puts a name into a directory's listing, if that listing is held. */
   private listed(dirIno: number, name: string, entry: Listed): void {
     this.listings.get(dirIno)?.value.set(name, entry);
+    this.touch(dirIno);
   }
 
   private unlisted(dirIno: number, name: string): void {
     this.listings.get(dirIno)?.value.delete(name);
+    this.touch(dirIno);
+  }
+
+  /** A directory's entries changed: its mtime moves on, past any time it showed before. */
+  private touch(dirIno: number): void {
+    const last = this.dirTimes.get(dirIno) ?? 0n;
+    const now = nowNs();
+    this.dirTimes.set(dirIno, now > last ? now : last + 1n);
   }
 
   private inode(ino: number): { path: string; parent: number; kind: FileKind } {

@@ -90,6 +90,7 @@ t.test('CREATE: guarded refuses an existing name, unchecked opens it, exclusive 
   done(t, first.r);
   t.match(made.attrs, { type: 1, mode: 0o640, uid: 1000, gid: 100, size: 0n }, 'a regular file of the caller, with the mode asked for');
   t.ok(made.dir.before && made.dir.after, 'the directory\'s wcc_data has both sides');
+  t.notSame(made.dir.after?.mtime, made.dir.before?.mtime, 'the directory\'s mtime moved on: clients drop their cached listing of it');
   t.equal((await create(root, 'new.txt', { mode: 1 })).status, S.EXIST, 'GUARDED: EXIST');
   const unchecked = await create(root, 'new.txt', { mode: 0 });
   t.equal(unchecked.status, S.OK);
