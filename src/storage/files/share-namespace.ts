@@ -397,7 +397,7 @@ export class ShareNamespace {
     const toPath = this.childPath(r.toParent, r.toName);
     const moved: string[] = [];
     const move = async (key: string, size: number, to: string) => {
-      await copyObject(this.o.store, key, to, size);
+      await copyObject(this.o.store, key, to, size, { storageClass: this.o.settings().storageClass });
       moved.push(key);
     };
     if (this.inode(r.ino).kind === 'file') {
