@@ -35,6 +35,26 @@ export abstract class SgwCommand extends Command {
     await renderView(toView(result));
   }
 
+  /**
+   * Polls `next` every half second while `busy`, reporting each change of progress: a JSON line on stdout with
+   * --json or into a pipe, a line on stderr for a person. Returns the last state.
+   */
+  protected async follow<T>(flags: { json?: boolean }, state: T, busy: (s: T) => boolean, next: () => Promise<T>, progress: (s: T) => string): Promise<T> {
+    const lines = flags.json || !process.stdout.isTTY;
+    let shown = '';
+    while (busy(state)) {
+      const line = progress(state);
+      if (line !== shown) {
+        shown = line;
+        if (lines) process.stdout.write(`${JSON.stringify({ progress: line })}\n`);
+        else process.stderr.write(`${line}\n`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      state = await next();
+    }
+    return state;
+  }
+
   protected warning(message: string): void {
     process.stderr.write(`Warning: ${message}\n`);
   }

@@ -3,6 +3,7 @@ import type { ShareRegistry } from '../storage/files/share-registry.js';
 import type { Logger } from './logger.js';
 import type { ScheduledSnapshots } from './scheduled-snapshots.js';
 import type { StorageEngines } from './storage-engines.js';
+import type { TapeGateway } from './tape-gateway.js';
 import type { IscsiPortal } from './targets/iscsi/iscsi-portal.js';
 import type { NfsServer } from './targets/nfs/nfs-server.js';
 import type { VolumeTargets } from './volume-targets.js';
@@ -22,4 +23,6 @@ export interface DaemonContext {
   nfs: { server: NfsServer; host: string };
   /** The file shares, opened over their buckets. */
   shares: ShareRegistry;
+  /** The virtual tape library. */
+  tapes: TapeGateway;
 }

@@ -11,6 +11,7 @@ import { ScheduledSnapshots } from './scheduled-snapshots.js';
 import { StorageEngines } from './storage-engines.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
 import { ShareRegistry } from '../storage/files/share-registry.js';
+import { TapeGateway } from './tape-gateway.js';
 import { IscsiPortal } from './targets/iscsi/iscsi-portal.js';
 import { NfsServer } from './targets/nfs/nfs-server.js';
 import { VolumeTargets } from './volume-targets.js';
@@ -49,6 +50,7 @@ export class Daemon {
     private readonly portal: IscsiPortal,
     private readonly nfs: NfsServer,
     private readonly shares: ShareRegistry,
+    private readonly tapes: TapeGateway,
     private readonly control: ControlServer,
     private readonly log: Logger,
   ) {}
@@ -61,10 +63,13 @@ export class Daemon {
     let portal: IscsiPortal | undefined;
     let nfs: NfsServer | undefined;
     let shares: ShareRegistry | undefined;
+    let tapes: TapeGateway | undefined;
     try {
       catalog = Catalog.open(path.join(stateDir, 'catalog.db'));
       engines = new StorageEngines(catalog, stateDir, log);
       await engines.start();
+      tapes = new TapeGateway(catalog, stateDir, log.child({ component: 'tapes' }));
+      await tapes.start();
       const targets = new VolumeTargets(catalog, engines);
       portal = await listenOn('iSCSI', iscsiListen, '--iscsi-listen', () => IscsiPortal.listen({
         ...iscsiListen, directory: targets, log: log.child({ target: 'iscsi' }), ...(iscsiAdvertise ? { advertiseAddress: iscsiAdvertise } : {}),
@@ -78,17 +83,18 @@ export class Daemon {
       const schedules = new ScheduledSnapshots(catalog, engines, log.child({ scheduler: 'snapshots' }));
       const ctx: DaemonContext = {
         catalog, stateDir, socketPath, startedAt: new Date(), log, engines, schedules, iscsi: { portal, host: iscsiListen.host, targets },
-        nfs: { server: nfs, host: nfsListen.host }, shares,
+        nfs: { server: nfs, host: nfsListen.host }, shares, tapes,
       };
       const control = new ControlServer(createHandlers(ctx), log);
       await control.listen(socketPath);
       log.info({ version: VERSION, stateDir, socket: socketPath, iscsiPort: portal.port, nfsPort: nfs.port, pid: process.pid }, 'sgwd ready');
       schedules.start();
-      return new Daemon(lock, catalog, engines, schedules, portal, nfs, shares, control, log);
+      return new Daemon(lock, catalog, engines, schedules, portal, nfs, shares, tapes, control, log);
     } catch (err) {
       await nfs?.close();
       await shares?.close();
       await portal?.close();
+      await tapes?.close();
       await engines?.close();
       catalog?.close();
       await lock.release();
@@ -103,6 +109,7 @@ export class Daemon {
     await this.portal.close();
     await this.nfs.close();
     await this.shares.close();
+    await this.tapes.close();
     await this.schedules.stop();
     await this.engines.close();
     this.catalog.close();

@@ -4,6 +4,7 @@ import type { Catalog } from '../storage/catalog/catalog.js';
 import { openGatewayStore } from '../storage/gateway-backend.js';
 import type { VolumeEngine } from '../storage/volumes/volume-engine.js';
 import type { Logger } from './logger.js';
+import { OpenedOnce } from './opened-once.js';
 
 /**
  * Opens the storage engines once the gateway has what they need (an activated backend, cache and upload-buffer
@@ -11,18 +12,17 @@ import type { Logger } from './logger.js';
  * replaying the upload buffer must not wait for the first request.
  */
 export class StorageEngines {
-  private volumeEngine: Promise<VolumeEngine> | undefined;
-  private opened: VolumeEngine | undefined;
+  private readonly volumeEngine = new OpenedOnce(() => this.openVolumes());
 
   constructor(private readonly catalog: Catalog, private readonly stateDir: string, private readonly log: Logger) {}
 
   get volumesOpen(): boolean {
-    return this.volumeEngine !== undefined;
+    return this.volumeEngine.started;
   }
 
   /** The volume engine once it is open; protocol targets serve volumes only from then on. */
   get openedVolumes(): VolumeEngine | undefined {
-    return this.opened;
+    return this.volumeEngine.opened;
   }
 
   async start(): Promise<void> {
@@ -30,18 +30,11 @@ export class StorageEngines {
   }
 
   volumes(): Promise<VolumeEngine> {
-    this.volumeEngine ??= this.openVolumes().then((engine) => (this.opened = engine), (err: unknown) => {
-      this.volumeEngine = undefined;
-      throw err;
-    });
-    return this.volumeEngine;
+    return this.volumeEngine.open();
   }
 
-  async close(): Promise<void> {
-    const engine = await this.volumeEngine?.catch(() => undefined);
-    this.volumeEngine = undefined;
-    this.opened = undefined;
-    await engine?.close();
+  close(): Promise<void> {
+    return this.volumeEngine.close();
   }
 
   private async openVolumes(): Promise<VolumeEngine> {

@@ -217,11 +217,36 @@ export interface CreateSnapshotParams {
   fromRecoveryPoint?: boolean;
 }
 
+/** AWS's tape states: in the library (AVAILABLE, RETRIEVED: read-only), on the way out, or on the shelf. */
+export const TAPE_STATUSES = ['AVAILABLE', 'IN TRANSIT TO VTS', 'ARCHIVING', 'ARCHIVED', 'RETRIEVING', 'RETRIEVED', 'DELETING', 'IRRECOVERABLE'] as const;
+export type TapeStatus = (typeof TAPE_STATUSES)[number];
+
 export interface TapeSummary {
   barcode: string;
   sizeBytes: number;
-  status: string;
+  status: TapeStatus;
   createdAt: string;
+  /** Where it goes when archived: GLACIER, DEEP_ARCHIVE or vault:NAME. */
+  pool: string;
+  usedBytes: number;
+}
+
+/** Automatic tape creation: this many empty tapes are kept AVAILABLE. */
+export interface TapePolicySettings {
+  minimumAvailable: number;
+  sizeBytes: number;
+  barcodePrefix: string;
+  pool: string;
+}
+
+export interface TapeDetails extends TapeSummary {
+  /** Where it is in the library: "slot 3", "drive 1", "mailslot 1", or none on the shelf. */
+  location: string | null;
+  archivedAt?: string;
+  /** While RETRIEVING: when it is expected to be readable. */
+  retrievalEta?: string;
+  /** Archival or retrieval progress in percent, while one runs. */
+  progress?: number;
 }
 
 type NoParams = Record<string, never>;
@@ -258,6 +283,16 @@ export interface Api {
   /** Shows the volume's schedule; with any of startAt, everyHours, cron, sets it first. */
   'snapshot.schedule': { params: SetSnapshotScheduleParams; result: SnapshotScheduleInfo };
   'tape.list': { params: NoParams; result: TapeSummary[] };
+  'tape.create': { params: { size: number | string; count?: number; barcodePrefix?: string; barcode?: string; pool?: string }; result: TapeSummary[] };
+  'tape.describe': { params: { barcode: string }; result: TapeDetails };
+  'tape.delete': { params: { barcode: string }; result: { deleted: string } };
+  'tape.eject': { params: { barcode: string }; result: TapeDetails };
+  'tape.cancel-archival': { params: { barcode: string }; result: TapeDetails };
+  'tape.retrieve': { params: { barcode: string }; result: TapeDetails };
+  'tape.delete-archive': { params: { barcode: string }; result: { deleted: string } };
+  'tape.policy.show': { params: NoParams; result: TapePolicySettings | null };
+  'tape.policy.set': { params: { minimumAvailable: number; size: number | string; barcodePrefix: string; pool?: string }; result: TapePolicySettings };
+  'tape.policy.clear': { params: NoParams; result: { cleared: true } };
 }
 
 export type Method = keyof Api;

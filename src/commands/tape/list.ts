@@ -1,11 +1,12 @@
-import { listCommand } from '../../cli/list-command.js';
-import { formatSize } from '../../sizes.js';
+import { SgwCommand } from '../../cli/sgw-command.js';
+import { tapeTable } from '../../cli/tape-view.js';
 
-export default listCommand({
-  method: 'tape.list',
-  summary: 'List the virtual tapes.',
-  example: '<%= config.bin %> tape list',
-  columns: ['BARCODE', 'SIZE', 'STATUS', 'CREATED'],
-  row: (t) => [t.barcode, formatSize(t.sizeBytes), t.status, t.createdAt],
-  empty: 'No virtual tapes yet.',
-});
+export default class TapeList extends SgwCommand {
+  static override summary = 'List the virtual tapes: in the library and archived.';
+  static override examples = ['<%= config.bin %> tape list'];
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(TapeList);
+    await this.show(flags, await this.call(flags, 'tape.list', {}), tapeTable);
+  }
+}

@@ -3,8 +3,8 @@ import type { DaemonContext } from '../context.js';
 import { chapHandlers } from './chap-api.js';
 import { diskHandlers } from './disk-api.js';
 import { gatewayHandlers } from './gateway-api.js';
-import { inventoryHandlers } from './inventory-api.js';
 import { shareHandlers } from './share-api.js';
+import { tapeHandlers } from './tape-api.js';
 import { snapshotHandlers } from './snapshot-api.js';
 import { volumeHandlers } from './volume-api.js';
 
@@ -13,7 +13,7 @@ type Handlers = { [M in Method]: (params: Params<M> | unknown) => Result<M> | Pr
 /** Every method of the control API; the type makes a method missing from here a compile error. */
 export function createHandlers(ctx: DaemonContext): Handlers {
   return {
-    ...gatewayHandlers(ctx), ...diskHandlers(ctx), ...inventoryHandlers(ctx), ...volumeHandlers(ctx), ...chapHandlers(ctx),
-    ...snapshotHandlers(ctx), ...shareHandlers(ctx),
+    ...gatewayHandlers(ctx), ...diskHandlers(ctx), ...volumeHandlers(ctx), ...chapHandlers(ctx),
+    ...snapshotHandlers(ctx), ...shareHandlers(ctx), ...tapeHandlers(ctx),
   };
 }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type {
-  BackendSettings, Disk, GatewaySettings, ShareSummary, SnapshotSummary, TapeSummary, VolumeSummary,
+  BackendSettings, Disk, GatewaySettings, ShareSummary, SnapshotSummary, TapeStatus, TapeSummary, VolumeSummary,
 } from '../../rpc/api.js';
 import { SgwError } from '../../errors.js';
 import { ROOT_INO, type FileKind } from '../files/file-attributes.js';
@@ -523,10 +523,84 @@ export class Catalog {
     `).run({ id, sign });
   }
 
-  tapes(): TapeSummary[] {
-    return (this.db.prepare('SELECT * FROM tapes ORDER BY barcode').all() as Row[]).map((r) => ({
-      barcode: String(r.barcode), sizeBytes: Number(r.size_bytes), status: String(r.status), createdAt: String(r.created_at),
+  tapes(): TapeRecord[] {
+    return (this.db.prepare('SELECT * FROM tapes ORDER BY barcode').all() as Row[]).map(tapeFromRow);
+  }
+
+  tape(barcode: string): TapeRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM tapes WHERE barcode = ?').get(barcode) as Row | undefined;
+    return row && tapeFromRow(row);
+  }
+
+  addTapes(tapes: TapeRecord[]): void {
+    const insert = this.db.prepare(`
+      INSERT INTO tapes (barcode, size_bytes, status, created_at, pool, element, source_element, used_bytes, archived_at, retrieval_eta)
+      VALUES (@barcode, @sizeBytes, @status, @createdAt, @pool, @element, @sourceElement, @usedBytes, @archivedAt, @retrievalEta)
+    `);
+    this.db.transaction(() => {
+      for (const t of tapes) {
+        try {
+          insert.run({ ...t, element: t.element ?? null, sourceElement: t.sourceElement ?? null, archivedAt: t.archivedAt ?? null, retrievalEta: t.retrievalEta ?? null });
+        } catch (err) {
+          if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) throw new SgwError('SGW_ALREADY_EXISTS', `a tape with barcode ${t.barcode} already exists`);
+          throw err;
+        }
+      }
+    })();
+  }
+
+  updateTape(barcode: string, change: TapeChange): void {
+    const columns: Record<string, string> = {
+      status: 'status', pool: 'pool', element: 'element', sourceElement: 'source_element', usedBytes: 'used_bytes', archivedAt: 'archived_at', retrievalEta: 'retrieval_eta',
+    };
+    const sets = Object.keys(change).filter((k) => columns[k]).map((k) => `${columns[k]} = @${k}`);
+    if (sets.length === 0) return;
+    const values = Object.fromEntries(Object.entries(change).map(([k, v]) => [k, v ?? null]));
+    this.db.prepare(`UPDATE tapes SET ${sets.join(', ')} WHERE barcode = @barcode`).run({ ...values, barcode });
+  }
+
+  deleteTape(barcode: string): void {
+    this.db.prepare('DELETE FROM tapes WHERE barcode = ?').run(barcode);
+  }
+
+  tapeSegments(barcode: string): TapeSegment[] {
+    return (this.db.prepare('SELECT * FROM tape_segments WHERE barcode = ? ORDER BY seq').all(barcode) as Row[]).map((r) => ({
+      seq: Number(r.seq), firstObject: Number(r.first_object), objects: JSON.parse(String(r.objects)) as number[],
+      logOffset: Number(r.log_offset), bytes: Number(r.bytes), key: r.key === null ? null : String(r.key), archiveId: r.archive_id === null ? null : String(r.archive_id),
     }));
+  }
+
+  addTapeSegment(barcode: string, s: TapeSegment): void {
+    this.db.prepare(`
+      INSERT INTO tape_segments (barcode, seq, first_object, objects, log_offset, bytes, key, archive_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    `).run(barcode, s.seq, s.firstObject, JSON.stringify(s.objects), s.logOffset, s.bytes, s.key, s.archiveId);
+  }
+
+  setTapeSegment(barcode: string, seq: number, change: { key?: string | null; archiveId?: string | null }): void {
+    if (change.key !== undefined) this.db.prepare('UPDATE tape_segments SET key = ? WHERE barcode = ? AND seq = ?').run(change.key, barcode, seq);
+    if (change.archiveId !== undefined) this.db.prepare('UPDATE tape_segments SET archive_id = ? WHERE barcode = ? AND seq = ?').run(change.archiveId, barcode, seq);
+  }
+
+  deleteTapeSegment(barcode: string, seq: number): void {
+    this.db.prepare('DELETE FROM tape_segments WHERE barcode = ? AND seq = ?').run(barcode, seq);
+  }
+
+  tapePolicy(): TapePolicy | undefined {
+    const r = this.db.prepare('SELECT * FROM tape_policy WHERE id = 1').get() as Row | undefined;
+    return r && { minimumAvailable: Number(r.minimum_available), sizeBytes: Number(r.size_bytes), barcodePrefix: String(r.barcode_prefix), pool: String(r.pool) };
+  }
+
+  setTapePolicy(p: TapePolicy | undefined): void {
+    if (!p) {
+      this.db.prepare('DELETE FROM tape_policy').run();
+      return;
+    }
+    this.db.prepare(`
+      INSERT INTO tape_policy (id, minimum_available, size_bytes, barcode_prefix, pool) VALUES (1, @minimumAvailable, @sizeBytes, @barcodePrefix, @pool)
+      ON CONFLICT (id) DO UPDATE SET minimum_available = excluded.minimum_available, size_bytes = excluded.size_bytes,
+        barcode_prefix = excluded.barcode_prefix, pool = excluded.pool
+    `).run(p);
   }
 
   counts(): { disks: number; volumes: number; shares: number; tapes: number; snapshots: number } {
@@ -560,8 +634,51 @@ export interface ShareRename {
   toName: string;
 }
 
+export interface TapeRecord extends TapeSummary {
+  /** The library element that holds it; null once archived (it is on the shelf, not in the library). */
+  element: number | null;
+  /** Where it was before it was moved into a drive (SMC's source element). */
+  sourceElement: number | null;
+  archivedAt?: string;
+  retrievalEta?: string;
+}
+
+export type TapeChange = Partial<{
+  status: TapeStatus; pool: string; element: number | null; sourceElement: number | null; usedBytes: number; archivedAt: string | null; retrievalEta: string | null;
+}>;
+
+/** A piece of a tape's log uploaded as one object: objects [firstObject, firstObject + objects.length). */
+export interface TapeSegment {
+  seq: number;
+  firstObject: number;
+  /** Length of each object, -1 for a filemark. */
+  objects: number[];
+  logOffset: number;
+  bytes: number;
+  /** The object in the gateway's store, while the tape is in the library. */
+  key: string | null;
+  /** The blob in the archive, once archived. */
+  archiveId: string | null;
+}
+
+export interface TapePolicy {
+  minimumAvailable: number;
+  sizeBytes: number;
+  barcodePrefix: string;
+  pool: string;
+}
+
 export interface ShareRecord extends ShareSummary {
   settings: ShareSettings;
+}
+
+function tapeFromRow(r: Row): TapeRecord {
+  return {
+    barcode: String(r.barcode), sizeBytes: Number(r.size_bytes), status: String(r.status) as TapeStatus, createdAt: String(r.created_at),
+    pool: String(r.pool), usedBytes: Number(r.used_bytes), element: r.element === null ? null : Number(r.element),
+    sourceElement: r.source_element === null ? null : Number(r.source_element),
+    ...(r.archived_at !== null ? { archivedAt: String(r.archived_at) } : {}), ...(r.retrieval_eta !== null ? { retrievalEta: String(r.retrieval_eta) } : {}),
+  };
 }
 
 function shareFromRow(r: Row): ShareRecord {

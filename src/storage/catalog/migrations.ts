@@ -197,4 +197,37 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (share_id, ino)
   ) STRICT;
   `,
+  // 11: the tape library. A tape sits in a library element (slot, drive, mailslot) or, archived, in none; its
+  // data is uploaded in segments of its log, each with the lengths of the objects it holds (-1 a filemark) so
+  // that a tape read back from the archive is positioned without reading it. `tape_policy` keeps a number of
+  // empty tapes available.
+  `
+  ALTER TABLE tapes ADD COLUMN pool TEXT NOT NULL DEFAULT 'GLACIER';
+  ALTER TABLE tapes ADD COLUMN element INTEGER;
+  ALTER TABLE tapes ADD COLUMN source_element INTEGER;
+  ALTER TABLE tapes ADD COLUMN used_bytes INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE tapes ADD COLUMN archived_at TEXT;
+  ALTER TABLE tapes ADD COLUMN retrieval_eta TEXT;
+  CREATE UNIQUE INDEX tapes_by_element ON tapes (element) WHERE element IS NOT NULL;
+
+  CREATE TABLE tape_segments (
+    barcode TEXT NOT NULL REFERENCES tapes (barcode) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    first_object INTEGER NOT NULL,
+    objects TEXT NOT NULL,
+    log_offset INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    key TEXT,
+    archive_id TEXT,
+    PRIMARY KEY (barcode, seq)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE tape_policy (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    minimum_available INTEGER NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    barcode_prefix TEXT NOT NULL,
+    pool TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
