@@ -25,10 +25,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${need_apt[@]}"
 fi
 
-# The volume lab keeps the gateway's data in moto (S3) so that it can cut the object store off; as in test/run.sh.
+# The volume and NFS labs keep the gateway's data in moto (S3): the volume lab to cut the object store off, the NFS lab
+# to read the share's bucket with a plain S3 client; as in test/run.sh.
 export PATH="$PATH:$HOME/.pyenv/shims"
 if ! command -v moto_server >/dev/null; then
-  echo "moto_server not found on PATH or in ~/.pyenv/shims: the volume lab needs moto 5.x" >&2
+  echo "moto_server not found on PATH or in ~/.pyenv/shims: the volume and NFS labs need moto 5.x" >&2
   exit 1
 fi
 
