@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectAclCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import t from 'tap';
 import { TestDaemon, type Teardown } from '../harness/daemon.js';
 import { nfsUrl } from '../harness/file-gateway.js';
@@ -75,4 +75,17 @@ t.test('COMMITted data and file handles survive a SIGKILL; the upload happens af
   t.equal(sha256(await readFile(back)), sha256(data), 'the committed file reads back whole after the restart');
   await d.sgwJson('share', 'sync', 'k', '--wait');
   t.equal(sha256((await getObject('killed', 'data.bin')).body), sha256(data), 'and uploads from the cache');
+});
+
+t.test('uploads carry the share\'s storage class and object ACL, and SSE-S3', async (t) => {
+  const d = await gateway(t, 'acl-files');
+  await d.sgwJson('share', 'create', 'pub', '--bucket', 'acl-files', '--object-acl', 'public-read', '--storage-class', 'STANDARD_IA', '--upload-settle', '0');
+  const dir = path.dirname(d.stateDir);
+  await writeFile(path.join(dir, 'note.txt'), 'for everyone');
+  t.equal((await runClient('nfs-cp', [path.join(dir, 'note.txt'), await nfsUrl(d, 'pub', '/note.txt')])).code, 0);
+  await d.sgwJson('share', 'sync', 'pub', '--wait');
+  const head = await s3.send(new HeadObjectCommand({ Bucket: 'acl-files', Key: 'note.txt' }));
+  t.match(head, { StorageClass: 'STANDARD_IA', ServerSideEncryption: 'AES256' });
+  const acl = await s3.send(new GetObjectAclCommand({ Bucket: 'acl-files', Key: 'note.txt' }));
+  t.ok(acl.Grants?.some((g) => g.Grantee?.URI?.endsWith('/AllUsers') && g.Permission === 'READ'), 'public-read: everyone may read it');
 });

@@ -14,6 +14,8 @@ export interface PutOptions {
   metadata?: Record<string, string>;
   storageClass?: string;
   contentType?: string;
+  /** A canned ACL; none leaves the bucket's default (buckets that enforce ownership refuse any other). */
+  acl?: string;
 }
 
 export interface CopyOptions {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, RestoreObjectCommand,
-  S3Client, UploadPartCommand, UploadPartCopyCommand, type StorageClass,
+  S3Client, UploadPartCommand, UploadPartCopyCommand, type ObjectCannedACL, type StorageClass,
 } from '@aws-sdk/client-s3';
 import { BackendError } from '../../errors.js';
 import type {
@@ -80,7 +80,7 @@ export class S3ObjectStore implements ObjectStore {
     const Key = this.prefix.key(key);
     const out = await this.call('writing', Key, 'subject', () => this.client.send(new PutObjectCommand({
       Bucket: this.bucket, Key, Body: body, Metadata: opts.metadata, ContentType: opts.contentType,
-      StorageClass: opts.storageClass as StorageClass | undefined, ServerSideEncryption: SSE,
+      StorageClass: opts.storageClass as StorageClass | undefined, ServerSideEncryption: SSE, ACL: opts.acl as ObjectCannedACL | undefined,
     })));
     return { etag: unquote(out.ETag) };
   }
@@ -165,7 +165,7 @@ export class S3ObjectStore implements ObjectStore {
     const Key = this.prefix.key(key);
     const out = await this.call('starting a multipart upload of', Key, 'subject', () => this.client.send(new CreateMultipartUploadCommand({
       Bucket: this.bucket, Key, Metadata: opts.metadata, ContentType: opts.contentType,
-      StorageClass: opts.storageClass as StorageClass | undefined, ServerSideEncryption: SSE,
+      StorageClass: opts.storageClass as StorageClass | undefined, ServerSideEncryption: SSE, ACL: opts.acl as ObjectCannedACL | undefined,
     })));
     if (!out.UploadId) throw new BackendError('SGW_BACKEND_FAILED', `${this.endpoint} started a multipart upload of "${Key}" without an upload id`);
     return out.UploadId;

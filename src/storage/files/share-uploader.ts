@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ObjectStore } from '../backends/object-store.js';
+import type { ObjectStore, PutOptions } from '../backends/object-store.js';
 import { metadataFromAttributes } from './file-attributes.js';
 import type { FileCache } from './file-cache.js';
 import type { LocalFiles } from './local-files.js';
@@ -112,8 +112,10 @@ export class ShareUploader {
       const withData = file.dataGeneration > file.uploaded || !file.stored;
       const { generation, attrs } = await this.o.files.save(ino);
       const metadata = metadataFromAttributes(attrs);
-      const storageClass = this.o.settings().storageClass;
-      if (withData) await this.putFile(ino, key, attrs.size, metadata, storageClass);
+      const { storageClass, objectAcl } = this.o.settings();
+      // 'private' is what a bucket gives anyway, and the one ACL some buckets (owner enforced) refuse to be told.
+      const options = { metadata, storageClass, ...(objectAcl !== 'private' ? { acl: objectAcl } : {}) };
+      if (withData) await this.putFile(ino, key, attrs.size, options);
       else await copyObject(this.o.store, key, key, attrs.size, { metadata, storageClass });
       await this.o.files.uploaded(ino, generation, attrs.size);
       this.o.log.debug({ ino, key, size: attrs.size, generation }, 'file uploaded');
@@ -125,15 +127,15 @@ export class ShareUploader {
    * the bucket's: it is copied there (UploadPartCopy) instead of fetched and sent back. Everything else is filled
    * from the bucket where needed and sent from the cache file.
    */
-  private async putFile(ino: number, key: string, size: number, metadata: Record<string, string>, storageClass: string): Promise<void> {
+  private async putFile(ino: number, key: string, size: number, options: PutOptions): Promise<void> {
     const { store, cache, files } = this.o;
     if (size <= SINGLE_PUT) {
       await files.fill(ino, 0, size);
-      await store.put(key, await cache.read(ino, 0, size), { metadata, storageClass });
+      await store.put(key, await cache.read(ino, 0, size), options);
       return;
     }
     const partSize = Math.max(MIN_PART, Math.ceil(size / MAX_PARTS / MIN_PART) * MIN_PART);
-    await multipartUpload(store, key, { metadata, storageClass }, Math.ceil(size / partSize), async (uploadId, i) => {
+    await multipartUpload(store, key, options, Math.ceil(size / partSize), async (uploadId, i) => {
       const start = i * partSize;
       const end = Math.min(size, start + partSize);
       const file = files.get(ino);
