@@ -89,3 +89,17 @@ t.test('uploads carry the share\'s storage class and object ACL, and SSE-S3', as
   const acl = await s3.send(new GetObjectAclCommand({ Bucket: 'acl-files', Key: 'note.txt' }));
   t.ok(acl.Grants?.some((g) => g.Grantee?.URI?.endsWith('/AllUsers') && g.Permission === 'READ'), 'public-read: everyone may read it');
 });
+
+t.test('share delete uploads what is left first; --force drops it', async (t) => {
+  const d = await gateway(t, 'leaving');
+  const dir = path.dirname(d.stateDir);
+  await writeFile(path.join(dir, 'last.txt'), 'the last words');
+  for (const name of ['patient', 'hasty']) {
+    await d.sgwJson('share', 'create', name, '--bucket', 'leaving', '--prefix', name, '--upload-settle', '3600');
+    t.equal((await runClient('nfs-cp', [path.join(dir, 'last.txt'), await nfsUrl(d, name, '/last.txt')])).code, 0);
+  }
+  t.match(await d.sgwJson('share', 'sync', 'patient'), { pendingFiles: 1 }, 'held for the settle time');
+  await d.sgwJson('share', 'delete', 'patient');
+  await d.sgwJson('share', 'delete', 'hasty', '--force');
+  t.same(await keys('leaving'), ['patient/last.txt'], 'the patient share uploaded its file before going; the hasty one dropped it');
+});

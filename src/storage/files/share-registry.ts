@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { SgwError } from '../../errors.js';
@@ -104,9 +105,10 @@ export class ShareRegistry {
 
   /** Stops serving a share being deleted and deletes its cache files (after its uploads, unless `force`). */
   async remove(shareId: string, force: boolean): Promise<void> {
-    const pending = this.opened.get(shareId);
-    if (!pending) return;
-    const opened = await pending;
+    // Changes not uploaded yet are waited for, so a share that has some is opened if it is not (its store may be back).
+    if (!force && !this.opened.has(shareId) && this.o.catalog.shareFiles(shareId).length > 0) await this.open(shareId);
+    const opened = await this.opened.get(shareId)?.catch(() => undefined);
+    if (!opened) return rm(this.cacheDir(shareId), { recursive: true, force: true });
     if (!force) await opened.namespace.sync();
     this.opened.delete(shareId);
     await opened.namespace.close();
@@ -128,6 +130,10 @@ export class ShareRegistry {
     }
   }
 
+  private cacheDir(shareId: string): string {
+    return path.join(this.o.stateDir, 'file-cache', shareId);
+  }
+
   private async openShare(share: ShareRecord): Promise<Opened> {
     const gateway = this.o.catalog.gateway();
     if (!gateway) throw new SgwError('SGW_NOT_ACTIVATED', 'the gateway is not activated; run sgw activate');
@@ -135,7 +141,7 @@ export class ShareRegistry {
     const opened = { share, settings: JSON.stringify(share.settings), store } as Opened;
     opened.namespace = await ShareNamespace.open({
       shareId: share.shareId, settings: () => opened.share.settings, store, catalog: this.o.catalog, createdAt: new Date(share.createdAt),
-      cacheDir: path.join(this.o.stateDir, 'file-cache', share.shareId), cacheBytes: this.cacheBytes, log: this.o.log.child({ shareId: share.shareId }),
+      cacheDir: this.cacheDir(share.shareId), cacheBytes: this.cacheBytes, log: this.o.log.child({ shareId: share.shareId }),
     });
     this.o.log.info({ shareId: share.shareId, name: share.name }, 'share opened');
     return opened;
