@@ -22,7 +22,16 @@ type MapKind = keyof typeof MAPS;
  * is on disk, so neither kill -9 nor power loss takes it back.
  */
 export class Catalog {
+  /** Statements of the lookups every NFS call makes, prepared once. */
+  private readonly prepared = new Map<string, Database.Statement>();
+
   private constructor(private readonly db: Database.Database) {}
+
+  private hot(sql: string): Database.Statement {
+    let statement = this.prepared.get(sql);
+    if (!statement) this.prepared.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
 
   static open(file: string): Catalog {
     const db = new Database(file);
@@ -257,7 +266,7 @@ export class Catalog {
   }
 
   share(idOrName: string): ShareRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM shares WHERE share_id = ? OR name = ?').get(idOrName, idOrName) as Row | undefined;
+    const row = this.hot('SELECT * FROM shares WHERE share_id = ? OR name = ?').get(idOrName, idOrName) as Row | undefined;
     return row && shareFromRow(row);
   }
 
@@ -307,7 +316,7 @@ export class Catalog {
   /** An inode's path from the share's root ('' for the root), its parent and kind; undefined for an unknown one. */
   inode(shareId: string, ino: number): { path: string; parent: number; kind: FileKind } | undefined {
     if (ino === ROOT_INO) return { path: '', parent: ROOT_INO, kind: 'dir' };
-    const rows = this.db.prepare(`
+    const rows = this.hot(`
       WITH RECURSIVE up (ino, parent, name, kind, depth) AS (
         SELECT ino, parent, name, kind, 0 FROM share_inodes WHERE share_id = @shareId AND ino = @ino
         UNION ALL

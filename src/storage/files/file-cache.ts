@@ -33,14 +33,14 @@ export class FileCache {
   /** Reads [offset, offset + length); bytes past the cache file's end read as zeros (a sparse tail). */
   async read(ino: number, offset: number, length: number): Promise<Buffer> {
     const fh = await this.handle(ino);
-    const buf = Buffer.alloc(length);
+    const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
       if (bytesRead === 0) break;
       done += bytesRead;
     }
-    return buf;
+    return buf.fill(0, done);
   }
 
   async truncate(ino: number, size: number): Promise<void> {
