@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { Reservations, type Access } from './persistent-reservations.js';
 import {
-  allocationLength,
   blockRange,
   cdbLength,
   Opcode,
@@ -32,6 +31,7 @@ import {
 } from './scsi-inquiry.js';
 import { ModePages } from './scsi-mode-pages.js';
 import { fixedSense, invalidCdbField, invalidParameterField, Sense, SenseKey, ScsiCheckCondition, UnitAttentions } from './scsi-sense.js';
+import { reportLunsData } from './scsi-report-luns.js';
 import { ScsiStatus, type ScsiLogicalUnit, type ScsiRequest, type ScsiResponse } from './scsi-types.js';
 
 export interface BlockBackend {
@@ -404,7 +404,7 @@ export class ScsiDisk implements ScsiLogicalUnit {
       spec(Opcode.WRITE_SAME_16, blockUsage(Opcode.WRITE_SAME_16, 0x09), 'write', writeSame),
       action(Opcode.SERVICE_ACTION_IN_16, ServiceAction.READ_CAPACITY_16, [...blockUsage(Opcode.SERVICE_ACTION_IN_16, 0).slice(0, 14), 0x01, 0], 'metadata', (c) => this.readCapacity16(c)),
       action(Opcode.SERVICE_ACTION_IN_16, ServiceAction.GET_LBA_STATUS, blockUsage(Opcode.SERVICE_ACTION_IN_16, 0), 'read', (c) => this.getLbaStatus(c)),
-      spec(Opcode.REPORT_LUNS, [Opcode.REPORT_LUNS, 0, 0xff, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0], 'unrestricted', (c) => this.reportLuns(c)),
+      spec(Opcode.REPORT_LUNS, [Opcode.REPORT_LUNS, 0, 0xff, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0], 'unrestricted', (c) => reportLunsData(c.cdb, this.luns)),
       action(Opcode.MAINTENANCE_IN, ServiceAction.REPORT_SUPPORTED_OPERATION_CODES, [Opcode.MAINTENANCE_IN, 0, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0], 'metadata', (c) =>
         truncated(this.reportSupportedOperationCodes(c.cdb), c.cdb)),
       spec(Opcode.READ_12, blockUsage(Opcode.READ_12, DPO_FUA), 'read', read),
@@ -625,21 +625,6 @@ export class ScsiDisk implements ScsiLogicalUnit {
     // DESC asks for descriptor-format sense, which this unit does not produce.
     if (c.cdb[1]! & 0x01) throw invalidCdbField(1, 0);
     return truncated(fixedSense(this.unitAttentions.take(c.nexus) ?? Sense.NO_SENSE), c.cdb);
-  }
-
-  private reportLuns(c: Command): Buffer {
-    const select = c.cdb[2]!;
-    // 0: all LUNs, 1: well-known LUNs only (there are none), 2: all; the administrative ones are not supported.
-    if (select > 2) throw invalidCdbField(2);
-    if (allocationLength(c.cdb) < 16) throw invalidCdbField(6);
-    const luns = select === 1 ? [] : this.luns();
-    const b = Buffer.alloc(8 + 8 * luns.length);
-    b.writeUInt32BE(8 * luns.length, 0);
-    luns.forEach((lun, i) => {
-      // Peripheral device addressing below 256, flat space addressing above (SAM-5).
-      b.writeUInt16BE(lun < 256 ? lun : 0x4000 | (lun & 0x3fff), 8 + 8 * i);
-    });
-    return truncated(b, c.cdb);
   }
 
   private modeSelect(c: Command): void {
