@@ -31,6 +31,7 @@ export interface TapeArchiverOptions {
 /** A segment object holds this much of a tape's log, at most (a whole number of records). */
 const SEGMENT_BYTES = 64 * 1024 * 1024;
 const TICK_MS = 1000;
+const PARALLEL_TAPES = 4;
 
 /**
  * Moves tape data outward in the background: a tape's log goes up to the gateway's store in segments as it grows
@@ -136,15 +137,20 @@ export class TapeArchiver {
       const store = await this.o.stores.store();
       for (const key of garbage) await store.delete(key).catch(() => this.garbage.push(key));
     }
-    for (const tape of this.o.catalog.tapes()) {
-      if (this.closed) return;
-      try {
-        await this.step(tape);
-        this.lastError.delete(tape.barcode);
-      } catch (err) {
-        this.warn(tape.barcode, err);
+    // Tapes move side by side: ten drives filling ten tapes need their segments going up together.
+    const tapes = this.o.catalog.tapes();
+    let next = 0;
+    await Promise.all(Array.from({ length: PARALLEL_TAPES }, async () => {
+      while (next < tapes.length && !this.closed) {
+        const tape = tapes[next++]!;
+        try {
+          await this.step(tape);
+          this.lastError.delete(tape.barcode);
+        } catch (err) {
+          this.warn(tape.barcode, err);
+        }
       }
-    }
+    }));
   }
 
   private async step(tape: TapeRecord): Promise<void> {
