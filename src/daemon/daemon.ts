@@ -15,6 +15,7 @@ import { TapeGateway } from './tape-gateway.js';
 import { IscsiPortal } from './targets/iscsi/iscsi-portal.js';
 import { NfsServer } from './targets/nfs/nfs-server.js';
 import { VolumeTargets } from './volume-targets.js';
+import { combinedDirectory, TapeTargets } from './tape-targets.js';
 
 /** Starts a listener; a port another program holds is one clear line that names the flag to change it. */
 async function listenOn<T>(what: string, at: { host: string; port: number }, flag: string, listen: () => Promise<T>, likely = ''): Promise<T> {
@@ -71,8 +72,10 @@ export class Daemon {
       tapes = new TapeGateway(catalog, stateDir, log.child({ component: 'tapes' }));
       await tapes.start();
       const targets = new VolumeTargets(catalog, engines);
+      const gatewayOf = catalog;
+      const tapeTargets = new TapeTargets(tapes, () => gatewayOf.gateway()?.name);
       portal = await listenOn('iSCSI', iscsiListen, '--iscsi-listen', () => IscsiPortal.listen({
-        ...iscsiListen, directory: targets, log: log.child({ target: 'iscsi' }), ...(iscsiAdvertise ? { advertiseAddress: iscsiAdvertise } : {}),
+        ...iscsiListen, directory: combinedDirectory(targets, tapeTargets), log: log.child({ target: 'iscsi' }), ...(iscsiAdvertise ? { advertiseAddress: iscsiAdvertise } : {}),
       }));
       const shareRegistry = new ShareRegistry({ catalog, stateDir, log: log.child({ component: 'shares' }) });
       shares = shareRegistry;

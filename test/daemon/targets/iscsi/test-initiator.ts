@@ -192,6 +192,11 @@ export class TestInitiator {
     }
   }
 
+  /** Puts a PDU back, to be the next one `next` returns. */
+  unshift(pdu: IncomingPdu): void {
+    this.received.unshift(pdu);
+  }
+
   /** Resolves true when nothing arrives for `ms` (and the connection stays open). */
   async quietFor(ms: number): Promise<boolean> {
     try {
