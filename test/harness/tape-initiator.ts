@@ -24,7 +24,8 @@ export class ScsiSession {
     const write = io.write;
     const itt = this.ini.scsi({
       cdb, edtl: io.read ?? write?.length ?? 0, ...(io.read ? { read: true } : {}),
-      ...(write ? { write: true, data: write.subarray(0, SEGMENT), final: write.length <= SEGMENT } : {}),
+      // The immediate data is the whole first burst, so no unsolicited Data-Out follows (F set); R2Ts ask for the rest.
+      ...(write ? { write: true, data: write.subarray(0, SEGMENT) } : {}),
     });
     if (write && write.length > SEGMENT) {
       for (;;) {
