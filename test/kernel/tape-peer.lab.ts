@@ -1,9 +1,9 @@
 /**
- * Tape scenario against a peer (tgt's virtual tape library) until sgw serves its VTL: the Linux 6.1 kernel's st
+ * Tape scenario against a peer (tgt's virtual tape library), the reference sgw's own lab (tape.lab.ts) is held to:
+ * the Linux 6.1 kernel's st
  * and ch drivers over open-iscsi with mtx status/load, tar to the non-rewinding tape device, mt weof/fsf/tell/rewind,
  * both archives read back and checked, and mtx unload to a mailslot (import/export element).
- * To point it at sgw: forward 3260 to sgw's portal, name its changer and drive targets in LAB_TAPE_TARGETS and drop
- * LAB_QUIRKS, which excuses two faults of tgt: SendTargets names tgt's own bind address, and READ POSITION.
+ * LAB_QUIRKS excuses two faults of tgt: SendTargets names tgt's own bind address, and READ POSITION.
  */
 import t from 'tap';
 import { GUEST_INITIATOR } from './guest-image.js';
