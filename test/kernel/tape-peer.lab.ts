@@ -1,8 +1,7 @@
 /**
- * Tape scenario against a peer (tgt's virtual tape library), the reference sgw's own lab (tape.lab.ts) is held to:
- * the Linux 6.1 kernel's st
- * and ch drivers over open-iscsi with mtx status/load, tar to the non-rewinding tape device, mt weof/fsf/tell/rewind,
- * both archives read back and checked, and mtx unload to a mailslot (import/export element).
+ * Tape scenario against a peer (tgt's virtual tape library), the reference sgw's own lab (tape.lab.ts) is held
+ * to: the Linux 6.1 kernel's st and ch drivers over open-iscsi with mtx status/load, tar to the non-rewinding tape
+ * device, mt weof/fsf/tell/rewind, both archives read back and checked, and mtx unload to a mailslot.
  * LAB_QUIRKS excuses two faults of tgt: SendTargets names tgt's own bind address, and READ POSITION.
  */
 import t from 'tap';
