@@ -9,11 +9,22 @@
 // Every row runs on ganesha, then on sgw, before the next row, so drift of the machine hits both alike; the figures
 // that mean something are the ratios (this is a 2-core VM; absolute numbers vary run to run). The drain is timed
 // right after sgw's write and the direct upload once the drain is over, so the two never compete for moto.
+// With --guest, rows from the Linux kernel's NFS client follow (bench/nfs-guest.ts): one boot of the kernel lab's
+// guest (test/kernel: qemu TCG, 2 vCPUs, 1 GiB) mounts both servers with vers=3 through forwarded ports and runs
+// test/kernel/scenarios/nfs-bench.sh, again row by row, ganesha then sgw:
+//   - guest fio seq write: --size MiB in 1 MiB blocks through the page cache, with a final fsync (MB/s);
+//   - guest fio seq read: that file in 1 MiB blocks, the guest's page cache dropped first (MB/s);
+//   - guest small-file creates: --guest-files 4 KiB files created, written and closed by bash, then a syncfs
+//     (files/s): no process start per file, unlike nfs-cp's row.
+// sgw uploads what the guest wrote to moto in the background, so its upload runs during the later guest rows.
 // ganesha runs in a network namespace that has only lo (test/kernel/peers.ts). Every nfs-cp enters the server's
 // namespace through nsenter (sgw's is the bench's own), so that wrapper costs both sides the same.
-// Run: npm run bench:nfs [-- --size 256 --files 200 --json]
+// Run: npm run bench:nfs [-- --size 256 --files 200 --guest --guest-files 500 --json]
 // Needs root (network namespaces), nfs-ganesha, nfs-ganesha-vfs, rpcbind and libnfs-utils (installed with apt-get
-// when missing), moto_server, and a built dist/ (npm run build). MB/s here is 10^6 bytes per second.
+// when missing), moto_server, and a built dist/ (npm run build). --guest also needs qemu and socat (installed when
+// missing) and the lab's guest image (npx tsx test/kernel/guest-image.ts builds it, else the run does: about two
+// minutes and the Debian mirror); its rows add about two minutes at the defaults (fio stops a job after 60 s, so a
+// slow server cannot stretch them far). MB/s here is 10^6 bytes per second.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -31,6 +42,7 @@ import { runClient } from '../test/harness/volume-gateway.js';
 import { ensurePrograms, HOST_PROGRAMS } from '../test/kernel/host.js';
 import { startGanesha } from '../test/kernel/peers.js';
 import { timed } from './measure.js';
+import { guestBench, type GuestFigure, type GuestRow, type GuestServer } from './nfs-guest.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 2 ** 20;
@@ -43,11 +55,14 @@ const SMALL_BYTES = 4096;
 /** Longest wait for any one big copy or for the upload to drain; far beyond what 2 cores need for 256 MiB. */
 const LONG_MS = 600_000;
 
-const HELP = `Usage: npx tsx bench/nfs.ts [--size MiB] [--files N] [--json]
+const HELP = `Usage: npx tsx bench/nfs.ts [--size MiB] [--files N] [--guest] [--guest-files N] [--json]
 
-  --size MiB    size of the sequential file (default 256)
-  --files N     number of 4 KiB files in the small-file row (default 200)
-  --json        print the results as JSON instead of a table
+  --size MiB        size of the sequential file, on the host and in the guest (default 256)
+  --files N         number of 4 KiB files in the host's small-file row (default 200)
+  --guest           add rows from a Linux guest under qemu (fio and a creates loop on kernel NFS mounts of both
+                    servers); needs the kernel lab's guest image (npx tsx test/kernel/guest-image.ts)
+  --guest-files N   number of 4 KiB files in the guest's small-file row (default 500)
+  --json            print the results as JSON instead of a table
 `;
 
 /** A failure the run cannot go on from; main prints its message as the one line and exits non-zero. */
@@ -61,6 +76,8 @@ const { values: flags } = (() => {
       options: {
         size: { type: 'string', default: '256' },
         files: { type: 'string', default: '200' },
+        guest: { type: 'boolean', default: false },
+        'guest-files': { type: 'string', default: '500' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -85,6 +102,7 @@ function wholeNumber(flag: string, text: string): number {
 }
 const SIZE = wholeNumber('size', flags.size) * MiB;
 const FILES = wholeNumber('files', flags.files);
+const GUEST_FILES = wholeNumber('guest-files', flags['guest-files']);
 
 /** Progress goes to stderr so that stdout is only the table (or the JSON). */
 const note = (text: string) => process.stderr.write(`${text}\n`);
@@ -138,12 +156,17 @@ interface Side {
   netns: string;
   /** The nfs:// URL of a file at the top of the export (libnfs mounts the URL's directory). */
   url: (file: string) => string;
+  /** Where the guest's kernel client finds the export. */
+  server: GuestServer;
 }
 
 async function ganeshaSide(): Promise<Side> {
   const peer = await step('nfs-ganesha', startGanesha(teardown));
   const query = `version=3&nfsport=${peer.nfsPort}&mountport=${peer.mountPort}`;
-  return { label: 'ganesha', netns: `/run/netns/${peer.netns}`, url: (file) => `nfs://127.0.0.1${peer.v3Path}/${file}?${query}` };
+  return {
+    label: 'ganesha', netns: `/run/netns/${peer.netns}`, url: (file) => `nfs://127.0.0.1${peer.v3Path}/${file}?${query}`,
+    server: { name: 'ganesha', exportPath: peer.v3Path, nfsPort: peer.nfsPort, mountPort: peer.mountPort, netns: peer.netns },
+  };
 }
 
 interface Sgw {
@@ -167,7 +190,15 @@ async function sgwSide(): Promise<Sgw> {
   await step('sgw activate', d.sgwJson('activate', '--endpoint', moto.endpoint, '--bucket', GATEWAY_BUCKET, '--region', 'us-east-1'));
   await step('sgw share create', d.sgwJson('share', 'create', SHARE, '--bucket', SHARE_BUCKET));
   const [base, query] = (await step('sgw gateway info', nfsUrl(d, SHARE))).split('?');
-  return { side: { label: 'sgw', netns: `/proc/${process.pid}/ns/net`, url: (file) => `${base}/${file}?${query}` }, d, s3 };
+  // One port serves NFS and MOUNT.
+  const port = Number(new URLSearchParams(query).get('nfsport'));
+  return {
+    side: {
+      label: 'sgw', netns: `/proc/${process.pid}/ns/net`, url: (file) => `${base}/${file}?${query}`,
+      server: { name: 'sgw', exportPath: `/${SHARE}`, nfsPort: port, mountPort: port },
+    },
+    d, s3,
+  };
 }
 
 /** sgwd's log lines at warn level or above, counted by message: the odd things to report next to the table. */
@@ -318,7 +349,7 @@ async function bench(): Promise<void> {
   const haveSync = (await guard(sgw.d.sgw('share', 'sync', '--help'))).code === 0;
   const sizeLabel = `${SIZE / MiB} MiB`;
   const notes: string[] = [];
-  const show = (row: Row) => note(`${row.name.padEnd(34)} ${row.baseLabel} ${format(row.base, row.unit)}   sgw ${row.sgw.value === undefined ? `n/a (${row.sgw.error})` : format(row.sgw.value, row.unit)}`);
+  const show = (row: Row) => note(`${row.name.padEnd(38)} ${row.baseLabel} ${format(row.base, row.unit)}   sgw ${row.sgw.value === undefined ? `n/a (${row.sgw.error})` : format(row.sgw.value, row.unit)}`);
 
   const ganeshaWrite = await seqWrite(ganesha, seqLocal);
   let writeEnded = 0n;
@@ -353,6 +384,26 @@ async function bench(): Promise<void> {
   show(small);
 
   const rows = [write, read, small, drain];
+  if (flags.guest) {
+    const figures = await step('guest', guestBench({ servers: [ganesha.server, sgw.side.server], sizeMiB: SIZE / MiB, files: GUEST_FILES, runId: String(process.pid), log: note }));
+    const guestRows: Array<[GuestRow, string, Row['unit'], number]> = [
+      ['seq-write', `guest fio seq write 1M, ${sizeLabel}`, 'MB/s', 1e6],
+      ['seq-read', `guest fio seq read 1M, ${sizeLabel}`, 'MB/s', 1e6],
+      ['creates', `guest small-file creates 4 KiB x ${GUEST_FILES}`, 'files/s', 1],
+    ];
+    for (const [key, name, unit, per] of guestRows) {
+      const byServer = figures.get(key);
+      const figure = (side: Side): GuestFigure => byServer?.get(side.server.name) ?? { error: 'the guest reported nothing' };
+      const base = figure(ganesha);
+      // As on the host, a failure of the baseline leaves nothing to compare with.
+      if ('error' in base) throw new BenchError(`${name}: ganesha: ${base.error}`);
+      const theirs = figure(sgw.side);
+      const row: Row = { name, unit, baseLabel: 'ganesha', base: base.value / per, sgw: 'error' in theirs ? { error: theirs.error } : { value: theirs.value / per } };
+      rows.push(row);
+      show(row);
+    }
+    notes.push('guest rows: the lab guest\'s Linux NFSv3 client (vers=3,proto=tcp,nolock) under qemu TCG, 2 vCPUs, 1 GiB, each TCP connection through a socat; fio psync; the guest\'s page cache dropped before every row; sgw uploads what the guest writes to moto in the background, during the guest\'s later rows');
+  }
   const seconds = (Date.now() - begun) / 1000;
   const complaints = sgwdComplaints(sgw.d.output);
   const cpus = os.cpus();
@@ -360,7 +411,7 @@ async function bench(): Promise<void> {
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({
       machine: { cores: cpus.length, cpu: cpus[0]?.model.trim(), memoryBytes: os.totalmem(), node: process.version, kernel: os.release(), loadAverageAtStart: loadAtStart },
-      sizeBytes: SIZE, files: FILES, totalSeconds: seconds,
+      sizeBytes: SIZE, files: FILES, guestFiles: flags.guest ? GUEST_FILES : null, totalSeconds: seconds,
       rows: rows.map((r) => ({ row: r.name, unit: r.unit, baseline: r.baseLabel, base: r.base, sgw: r.sgw.value ?? null, sgwError: r.sgw.error ?? null, ratio: ratio(r) ?? null })),
       notes, sgwdWarnings: Object.fromEntries(complaints),
     }, null, 2)}\n`);
@@ -377,7 +428,7 @@ async function bench(): Promise<void> {
   const measured = table.filter((cells) => !cells[3]!.startsWith('n/a'));
   const widths = table[0]!.map((_, i) => Math.max(...(i >= 3 ? measured : table).map((cells) => cells[i]!.length)));
   console.log(table.map((cells) => cells.map((c, i) => c.padEnd(widths[i]! + 2)).join('').trimEnd()).join('\n'));
-  console.log(`ratio = sgw / baseline; nfs-cp (libnfs) over NFSv3 on 127.0.0.1; ganesha exports a directory in ${os.tmpdir()}, sgw a bucket on moto`);
+  console.log(`ratio = sgw / baseline; host rows: nfs-cp (libnfs) over NFSv3 on 127.0.0.1; ganesha exports a directory in ${os.tmpdir()}, sgw a bucket on moto`);
   console.log(`machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${os.type()} ${os.release()}, load average ${loadAtStart.toFixed(1)} at start; run took ${seconds.toFixed(0)} s`);
   for (const text of notes) console.log(`note: ${text}`);
   for (const [text, count] of complaints) console.log(`sgwd warned ${count}x: ${text}`);
