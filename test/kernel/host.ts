@@ -149,3 +149,17 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** What sgwd complained about in its JSON log (pino levels: 40 warn, 50 error, 60 fatal), counted by message. */
+export function logComplaints(output: string): string {
+  const complaints = new Map<string, number>();
+  for (const line of output.split('\n')) {
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string };
+      if ((entry.level ?? 0) >= 40) complaints.set(`${entry.level} ${entry.msg}`, (complaints.get(`${entry.level} ${entry.msg}`) ?? 0) + 1);
+    } catch {
+      // not a log line
+    }
+  }
+  return complaints.size === 0 ? 'none' : [...complaints].map(([m, n]) => `${n}x ${m}`).join('; ');
+}

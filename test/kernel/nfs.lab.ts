@@ -15,7 +15,7 @@ import type { GatewayInfo, ShareSyncResult } from '../../src/rpc/api.js';
 import { TestDaemon } from '../harness/daemon.js';
 import { ANY_CREDENTIALS, startMoto } from '../harness/moto.js';
 import { GUEST_GATEWAY_HOST } from './guest-runner.js';
-import { freePort } from './host.js';
+import { freePort, logComplaints } from './host.js';
 import { boot, BOOT_TIMEOUT_MS, labImage, scenario } from './lab.js';
 
 const SHARE = 'lab';
@@ -162,15 +162,5 @@ t.test('Linux NFSv3 client on an sgw share: a tree, fio verify jobs, a SIGKILL o
   t.same(Object.fromEntries([...bucket.files].sort()), Object.fromEntries([...expected.files].sort()), 'one object per file, key = prefix + path, with the guest\'s sha256; the key outside the prefix untouched');
 
   t.equal(await d.stop('SIGTERM'), 0, 'sgwd stops cleanly');
-  // What sgwd complained about during the lab (pino levels: 40 warn, 50 error, 60 fatal), for the record.
-  const complaints = new Map<string, number>();
-  for (const line of d.output.split('\n')) {
-    try {
-      const entry = JSON.parse(line) as { level?: number; msg?: string };
-      if ((entry.level ?? 0) >= 40) complaints.set(`${entry.level} ${entry.msg}`, (complaints.get(`${entry.level} ${entry.msg}`) ?? 0) + 1);
-    } catch {
-      // not a log line
-    }
-  }
-  t.comment(`sgwd warnings and errors: ${complaints.size === 0 ? 'none' : [...complaints].map(([m, n]) => `${n}x ${m}`).join('; ')}`);
+  t.comment(`sgwd warnings and errors: ${logComplaints(d.output)}`);
 });

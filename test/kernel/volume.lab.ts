@@ -18,7 +18,7 @@ import { ANY_CREDENTIALS, startMoto } from '../harness/moto.js';
 import { OutageProxy } from '../harness/outage-proxy.js';
 import { GUEST_INITIATOR } from './guest-image.js';
 import { GUEST_GATEWAY_HOST } from './guest-runner.js';
-import { freePort, waitFor } from './host.js';
+import { freePort, logComplaints, waitFor } from './host.js';
 import { boot, BOOT_TIMEOUT_MS, labImage, scenario } from './lab.js';
 
 const GiB = 2 ** 30;
@@ -128,15 +128,5 @@ t.test('Linux writes ext4 on a cached and a stored volume over iSCSI with CHAP; 
   }, 10 * 60_000);
   t.pass(`with the object store back, both volumes drained in ${((Date.now() - drained) / 1000).toFixed(1)} s`);
   t.equal(await d.stop('SIGTERM'), 0, 'sgwd stops cleanly');
-  // What sgwd complained about during the lab (pino levels: 40 warn, 50 error, 60 fatal), for the record.
-  const complaints = new Map<string, number>();
-  for (const line of d.output.split('\n')) {
-    try {
-      const entry = JSON.parse(line) as { level?: number; msg?: string };
-      if ((entry.level ?? 0) >= 40) complaints.set(`${entry.level} ${entry.msg}`, (complaints.get(`${entry.level} ${entry.msg}`) ?? 0) + 1);
-    } catch {
-      // not a log line
-    }
-  }
-  t.comment(`sgwd warnings and errors: ${complaints.size === 0 ? 'none' : [...complaints].map(([m, n]) => `${n}x ${m}`).join('; ')}`);
+  t.comment(`sgwd warnings and errors: ${logComplaints(d.output)}`);
 });
