@@ -249,6 +249,119 @@ export interface TapeDetails extends TapeSummary {
   progress?: number;
 }
 
+/** Cumulative reads and writes served to clients since the daemon started. */
+export interface IoCounters {
+  readBytes: number;
+  writeBytes: number;
+  reads: number;
+  writes: number;
+  /** Summed time of the reads and writes, in milliseconds: the average is time / count (AWS ReadTime, WriteTime). */
+  readTimeMs: number;
+  writeTimeMs: number;
+}
+
+/** Cumulative traffic to and from the object store since the daemon started. */
+export interface CloudCounters {
+  bytesUploaded: number;
+  bytesDownloaded: number;
+  downloads: number;
+  /** Summed time of the downloads: CloudDownloadLatency is downloadTimeMs / downloads. */
+  downloadTimeMs: number;
+}
+
+/**
+ * AWS Storage Gateway's gauges. null where it does not apply to the resource, or where the part of the gateway it
+ * measures is not open (e.g. the volume cache before the first volume).
+ */
+export interface GaugeMetrics {
+  cachePercentUsed: number | null;
+  cachePercentDirty: number | null;
+  cacheHitPercent: number | null;
+  uploadBufferPercentUsed: number | null;
+  /** Bytes written and not yet in the object store. */
+  queuedWrites: number | null;
+  timeSinceLastRecoveryPointSeconds: number | null;
+}
+
+export type MeteredResourceKind = 'volume' | 'share' | 'tape-drive';
+
+export interface ResourceMetrics extends GaugeMetrics {
+  kind: MeteredResourceKind;
+  /** Volume or share ID, or the drive's number (1-10). */
+  id: string;
+  name: string;
+  status: string;
+  io: IoCounters;
+  /** Per share (each has its own bucket); null for volumes and drives, whose traffic the gateway's line counts. */
+  cloud: CloudCounters | null;
+}
+
+/** What still waits for the object store, gateway-wide. */
+export interface UploadQueue {
+  volumeBytes: number;
+  shareFiles: number;
+  shareBytes: number;
+  /** Tapes IN TRANSIT TO VTS or ARCHIVING. */
+  tapesArchiving: number;
+}
+
+export interface MetricsSnapshot {
+  at: string;
+  gateway: GaugeMetrics & { io: IoCounters; cloud: CloudCounters };
+  resources: ResourceMetrics[];
+  uploadQueue: UploadQueue;
+  /** The limits in force now, bits per second; undefined: unlimited. */
+  bandwidth: { uploadBitsPerSecond?: number; downloadBitsPerSecond?: number };
+}
+
+/** Limits in bits per second, as AWS's AverageUploadRateLimitInBitsPerSec; undefined: unlimited. */
+export interface BandwidthRates {
+  uploadBitsPerSecond?: number;
+  downloadBitsPerSecond?: number;
+}
+
+/** One entry of the weekly schedule; the end minute is inclusive, so 23:59 runs to midnight. */
+export interface BandwidthInterval extends BandwidthRates {
+  /** 0 = Sunday .. 6 = Saturday. */
+  daysOfWeek: number[];
+  startHourOfDay: number;
+  startMinuteOfHour: number;
+  endHourOfDay: number;
+  endMinuteOfHour: number;
+}
+
+/** Without a schedule the rates hold at all times; with one, they hold inside its intervals and nothing limits outside. */
+export interface BandwidthSettings {
+  rates: BandwidthRates;
+  schedule: BandwidthInterval[];
+  /** The gateway's time zone, in which the schedule's clock times are read. */
+  timezone: string;
+}
+
+export interface BandwidthShow {
+  settings: BandwidthSettings | null;
+  /** The limits in force now. */
+  now: BandwidthRates;
+}
+
+export interface DrainStatus {
+  /** Nothing left to upload. */
+  drained: boolean;
+  queue: UploadQueue;
+}
+
+/** One line of the audit log. */
+export interface AuditRecord {
+  time: string;
+  /** The caller's user id from the socket's peer credentials; null where they could not be read. */
+  uid: number | null;
+  pid: number | null;
+  action: string;
+  /** The call's parameters with every secret replaced by "***". */
+  params: unknown;
+  result: 'ok' | { error: string; message: string };
+}
+
 type NoParams = Record<string, never>;
 
 export interface Api {
@@ -274,7 +387,7 @@ export interface Api {
   'share.update': { params: UpdateShareParams; result: ShareDetails };
   'share.delete': { params: { share: string; force?: boolean }; result: { deleted: string } };
   'share.sync': { params: { share: string; wait?: boolean }; result: ShareSyncResult };
-  'share.refresh': { params: { share: string; folders?: string[]; recursive?: boolean }; result: { refreshed: string } };
+  'share.refresh': { params: { share: string; folders?: string[]; recursive?: boolean; wait?: boolean }; result: { refreshed: string } };
   'share.restore': { params: { share: string; path: string; days?: number; tier?: 'Expedited' | 'Standard' | 'Bulk' }; result: { shareId: string; path: string; key: string; status: 'RESTORING' } };
   'snapshot.list': { params: { volume?: string; fromBucket?: boolean }; result: SnapshotSummary[] };
   'snapshot.create': { params: CreateSnapshotParams; result: SnapshotDetails };
@@ -293,6 +406,16 @@ export interface Api {
   'tape.policy.show': { params: NoParams; result: TapePolicySettings | null };
   'tape.policy.set': { params: { minimumAvailable: number; size: number | string; barcodePrefix: string; pool?: string }; result: TapePolicySettings };
   'tape.policy.clear': { params: NoParams; result: { cleared: true } };
+  'gateway.metrics': { params: NoParams; result: MetricsSnapshot };
+  /** Starts uploading everything at once (no settle time) and reports what is still to go. */
+  'gateway.drain': { params: NoParams; result: DrainStatus };
+  /** The daemon answers, then stops as on SIGTERM. */
+  'gateway.stop': { params: NoParams; result: { stopping: true; pid: number } };
+  'gateway.bandwidth.show': { params: NoParams; result: BandwidthShow };
+  'gateway.bandwidth.set': { params: { rates: BandwidthRates; schedule?: BandwidthInterval[] }; result: BandwidthShow };
+  'gateway.bandwidth.clear': { params: NoParams; result: BandwidthShow };
+  /** Audit records, oldest first, from `since` (ISO time) on; at most `limit` of the newest. */
+  'gateway.audit': { params: { since?: string; limit?: number }; result: AuditRecord[] };
 }
 
 export type Method = keyof Api;
