@@ -1,3 +1,4 @@
+import type { CloudTraffic } from '../storage/backends/metered-store.js';
 import type { Catalog } from '../storage/catalog/catalog.js';
 import type { ShareRegistry } from '../storage/files/share-registry.js';
 import type { Logger } from './logger.js';
@@ -25,4 +26,6 @@ export interface DaemonContext {
   shares: ShareRegistry;
   /** The virtual tape library. */
   tapes: TapeGateway;
+  /** What every engine sends to and fetches from the object stores: its limits and counters. */
+  traffic: CloudTraffic;
 }

@@ -1,12 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SgwError } from '../errors.js';
+import { CloudTraffic } from '../storage/backends/metered-store.js';
 import { Catalog } from '../storage/catalog/catalog.js';
 import { VERSION } from '../version.js';
 import { createHandlers } from './api/handlers.js';
+import { savedBandwidth } from './bandwidth-settings.js';
 import { ControlServer } from './control-server.js';
 import type { DaemonContext } from './context.js';
 import type { Logger } from './logger.js';
+import { MetricsEndpoint } from './metrics/metrics-endpoint.js';
+import { metricsSnapshot } from './metrics/metrics-snapshot.js';
 import { ScheduledSnapshots } from './scheduled-snapshots.js';
 import { StorageEngines } from './storage-engines.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
@@ -38,6 +42,8 @@ export interface DaemonOptions {
   portmapListen?: { host: string; port: number };
   /** HOST:PORT that SendTargets names instead of the address a connection arrived on. */
   iscsiAdvertise?: string;
+  /** Where GET /metrics answers in Prometheus' text format; undefined: nowhere (the socket still serves them). */
+  metricsListen?: { host: string; port: number };
   log: Logger;
 }
 
@@ -53,10 +59,11 @@ export class Daemon {
     private readonly shares: ShareRegistry,
     private readonly tapes: TapeGateway,
     private readonly control: ControlServer,
+    private readonly metrics: MetricsEndpoint | undefined,
     private readonly log: Logger,
   ) {}
 
-  static async start({ stateDir, socketPath, iscsiListen, iscsiAdvertise, nfsListen, portmapListen, log }: DaemonOptions): Promise<Daemon> {
+  static async start({ stateDir, socketPath, iscsiListen, iscsiAdvertise, nfsListen, portmapListen, metricsListen, log }: DaemonOptions): Promise<Daemon> {
     await mkdir(stateDir, { recursive: true, mode: 0o750 });
     const lock = await acquireStateLock(stateDir);
     let catalog: Catalog | undefined;
@@ -65,11 +72,13 @@ export class Daemon {
     let nfs: NfsServer | undefined;
     let shares: ShareRegistry | undefined;
     let tapes: TapeGateway | undefined;
+    let metrics: MetricsEndpoint | undefined;
     try {
       catalog = Catalog.open(path.join(stateDir, 'catalog.db'));
-      engines = new StorageEngines(catalog, stateDir, log);
+      const traffic = new CloudTraffic(savedBandwidth(catalog));
+      engines = new StorageEngines(catalog, stateDir, traffic, log);
       await engines.start();
-      tapes = new TapeGateway(catalog, stateDir, log.child({ component: 'tapes' }));
+      tapes = new TapeGateway(catalog, stateDir, traffic, log.child({ component: 'tapes' }));
       await tapes.start();
       const targets = new VolumeTargets(catalog, engines);
       const gatewayOf = catalog;
@@ -77,7 +86,7 @@ export class Daemon {
       portal = await listenOn('iSCSI', iscsiListen, '--iscsi-listen', () => IscsiPortal.listen({
         ...iscsiListen, directory: combinedDirectory(targets, tapeTargets), log: log.child({ target: 'iscsi' }), ...(iscsiAdvertise ? { advertiseAddress: iscsiAdvertise } : {}),
       }));
-      const shareRegistry = new ShareRegistry({ catalog, stateDir, log: log.child({ component: 'shares' }) });
+      const shareRegistry = new ShareRegistry({ catalog, stateDir, traffic, log: log.child({ component: 'shares' }) });
       shares = shareRegistry;
       await shareRegistry.start();
       nfs = await listenOn('NFS', nfsListen, '--nfs-listen', () => NfsServer.listen({
@@ -86,14 +95,16 @@ export class Daemon {
       const schedules = new ScheduledSnapshots(catalog, engines, log.child({ scheduler: 'snapshots' }));
       const ctx: DaemonContext = {
         catalog, stateDir, socketPath, startedAt: new Date(), log, engines, schedules, iscsi: { portal, host: iscsiListen.host, targets },
-        nfs: { server: nfs, host: nfsListen.host }, shares, tapes,
+        nfs: { server: nfs, host: nfsListen.host }, shares, tapes, traffic,
       };
+      if (metricsListen) metrics = await listenOn('metrics', metricsListen, '--metrics-listen', () => MetricsEndpoint.listen(metricsListen, () => metricsSnapshot(ctx), log));
       const control = new ControlServer(createHandlers(ctx), log);
       await control.listen(socketPath);
       log.info({ version: VERSION, stateDir, socket: socketPath, iscsiPort: portal.port, nfsPort: nfs.port, pid: process.pid }, 'sgwd ready');
       schedules.start();
-      return new Daemon(lock, catalog, engines, schedules, portal, nfs, shares, tapes, control, log);
+      return new Daemon(lock, catalog, engines, schedules, portal, nfs, shares, tapes, control, metrics, log);
     } catch (err) {
+      await metrics?.close();
       await nfs?.close();
       await shares?.close();
       await portal?.close();
@@ -109,6 +120,7 @@ export class Daemon {
   async stop(): Promise<void> {
     this.log.info('sgwd stopping');
     await this.control.close();
+    await this.metrics?.close();
     await this.portal.close();
     await this.nfs.close();
     await this.shares.close();

@@ -13,7 +13,7 @@ const DEFAULT_NFS_LISTEN = '0.0.0.0:2049';
 const DEFAULT_PORTMAP_LISTEN = '0.0.0.0:111';
 
 const HELP = `Usage: sgwd [--foreground] [--state-dir DIR] [--socket PATH] [--iscsi-listen HOST:PORT] [--iscsi-advertise HOST:PORT]
-            [--nfs-listen HOST:PORT] [--portmap-listen HOST:PORT|off]
+            [--nfs-listen HOST:PORT] [--portmap-listen HOST:PORT|off] [--metrics-listen HOST:PORT]
 
 The sgw storage gateway daemon. The sgw command drives it over its control socket.
 
@@ -26,6 +26,8 @@ The sgw storage gateway daemon. The sgw command drives it over its control socke
   --nfs-listen HOST:PORT   NFS and MOUNT (default ${DEFAULT_NFS_LISTEN})   env SGW_NFS_LISTEN
   --portmap-listen HOST:PORT|off   the built-in portmapper, TCP and UDP (default ${DEFAULT_PORTMAP_LISTEN}; skipped
                      with a warning when a system rpcbind holds the port)   env SGW_PORTMAP_LISTEN
+  --metrics-listen HOST:PORT   serve GET /metrics in Prometheus' text format there (e.g. 127.0.0.1:9464;
+                     default: nowhere, sgw top reads them over the socket)   env SGW_METRICS_LISTEN
   --version, --help
 `;
 
@@ -37,6 +39,7 @@ interface Options {
   iscsiAdvertise: { host: string; port: number } | undefined;
   nfsListen: { host: string; port: number };
   portmapListen: { host: string; port: number } | undefined;
+  metricsListen: { host: string; port: number } | undefined;
 }
 
 /** HOST:PORT, [IPv6]:PORT or a bare PORT (all addresses). */
@@ -62,6 +65,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
       'iscsi-advertise': { type: 'string' },
       'nfs-listen': { type: 'string' },
       'portmap-listen': { type: 'string' },
+      'metrics-listen': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -73,6 +77,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
   const env = { ...process.env };
   const advertise = values['iscsi-advertise'] ?? process.env.SGW_ISCSI_ADVERTISE;
   const portmap = values['portmap-listen'] ?? process.env.SGW_PORTMAP_LISTEN ?? DEFAULT_PORTMAP_LISTEN;
+  const metrics = values['metrics-listen'] ?? process.env.SGW_METRICS_LISTEN;
   if (values['state-dir']) env.SGW_STATE_DIR = values['state-dir'];
   if (values.socket) env.SGW_SOCKET = values.socket;
   return {
@@ -83,6 +88,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
     iscsiAdvertise: advertise ? parseAddress('--iscsi-advertise', advertise) : undefined,
     nfsListen: parseAddress('--nfs-listen', values['nfs-listen'] ?? process.env.SGW_NFS_LISTEN ?? DEFAULT_NFS_LISTEN),
     portmapListen: portmap === 'off' ? undefined : parseAddress('--portmap-listen', portmap),
+    metricsListen: metrics ? parseAddress('--metrics-listen', metrics) : undefined,
   };
 }
 
@@ -108,7 +114,8 @@ async function runForeground(options: Options): Promise<void> {
   daemon = await Daemon.start({
     stateDir: options.stateDir, socketPath: options.socketPath, iscsiListen: options.iscsiListen,
     ...(options.iscsiAdvertise ? { iscsiAdvertise: formatAddress(options.iscsiAdvertise) } : {}),
-    nfsListen: options.nfsListen, ...(options.portmapListen ? { portmapListen: options.portmapListen } : {}), log,
+    nfsListen: options.nfsListen, ...(options.portmapListen ? { portmapListen: options.portmapListen } : {}),
+    ...(options.metricsListen ? { metricsListen: options.metricsListen } : {}), log,
   });
   if (stopRequested) shutDown(daemon);
 }
@@ -126,6 +133,7 @@ async function runDetached(options: Options): Promise<void> {
     process.argv[1] ?? '', '--foreground', '--state-dir', options.stateDir, '--socket', options.socketPath, '--iscsi-listen', formatAddress(options.iscsiListen),
     ...(options.iscsiAdvertise ? ['--iscsi-advertise', formatAddress(options.iscsiAdvertise)] : []),
     '--nfs-listen', formatAddress(options.nfsListen), '--portmap-listen', options.portmapListen ? formatAddress(options.portmapListen) : 'off',
+    ...(options.metricsListen ? ['--metrics-listen', formatAddress(options.metricsListen)] : []),
   ], {
     detached: true,
     stdio: ['ignore', logFile.fd, logFile.fd],

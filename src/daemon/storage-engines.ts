@@ -1,5 +1,6 @@
 import { SgwError } from '../errors.js';
 import type { Disk } from '../rpc/api.js';
+import type { CloudTraffic } from '../storage/backends/metered-store.js';
 import type { Catalog } from '../storage/catalog/catalog.js';
 import { openGatewayStore } from '../storage/gateway-backend.js';
 import type { VolumeEngine } from '../storage/volumes/volume-engine.js';
@@ -14,7 +15,7 @@ import { OpenedOnce } from './opened-once.js';
 export class StorageEngines {
   private readonly volumeEngine = new OpenedOnce(() => this.openVolumes());
 
-  constructor(private readonly catalog: Catalog, private readonly stateDir: string, private readonly log: Logger) {}
+  constructor(private readonly catalog: Catalog, private readonly stateDir: string, private readonly traffic: CloudTraffic, private readonly log: Logger) {}
 
   get volumesOpen(): boolean {
     return this.volumeEngine.started;
@@ -55,7 +56,7 @@ export class StorageEngines {
       import('../storage/chunk-cache.js'),
       import('../storage/volumes/volume-engine.js'),
     ]);
-    const store = await openGatewayStore(gateway.backend, this.stateDir);
+    const store = this.traffic.meter(await openGatewayStore(gateway.backend, this.stateDir));
     const journal = await UploadBuffer.open(bufferDisks);
     const cache = await ChunkCache.open(cacheDisks);
     return VolumeEngine.open({ catalog: this.catalog, store, journal, cache, log: this.log.child({ engine: 'volumes' }) });

@@ -1,6 +1,7 @@
 import { SgwError } from '../errors.js';
 import type { Archive } from '../storage/backends/archive.js';
 import { openArchive } from '../storage/backends/open-backend.js';
+import type { CloudTraffic } from '../storage/backends/metered-store.js';
 import type { ObjectStore } from '../storage/backends/object-store.js';
 import type { Catalog } from '../storage/catalog/catalog.js';
 import { openGatewayStore } from '../storage/gateway-backend.js';
@@ -18,7 +19,7 @@ export class TapeGateway {
   private store: Promise<ObjectStore> | undefined;
   private readonly archives = new Map<string, Promise<Archive>>();
 
-  constructor(private readonly catalog: Catalog, private readonly stateDir: string, private readonly log: Logger) {}
+  constructor(private readonly catalog: Catalog, private readonly stateDir: string, private readonly traffic: CloudTraffic, private readonly log: Logger) {}
 
   /** The library once open; the iSCSI targets of the library exist from then on. */
   get openedLibrary(): TapeLibrary | undefined {
@@ -46,7 +47,7 @@ export class TapeGateway {
     return TapeLibrary.open({
       catalog: this.catalog, stateDir: this.stateDir, log: this.log,
       stores: {
-        store: () => (this.store ??= openGatewayStore(gateway.backend, this.stateDir)),
+        store: () => (this.store ??= openGatewayStore(gateway.backend, this.stateDir).then((s) => this.traffic.meter(s))),
         archive: (pool) => {
           let archive = this.archives.get(pool);
           if (!archive) this.archives.set(pool, (archive = openArchive(archiveConfig(pool, gateway.backend, this.stateDir))));

@@ -330,7 +330,7 @@ export interface BandwidthInterval extends BandwidthRates {
   endMinuteOfHour: number;
 }
 
-/** Without a schedule the rates hold at all times; with one, they hold inside its intervals and nothing limits outside. */
+/** Inside an interval of the schedule its rates hold; at any other time, `rates` (none: unlimited). */
 export interface BandwidthSettings {
   rates: BandwidthRates;
   schedule: BandwidthInterval[];

@@ -1,8 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { BugError } from '../errors.js';
-import { rateAt, validateBandwidthSettings, type BandwidthSettings } from './bandwidth-schedule.js';
-
-export { rateAt, validateBandwidthSettings, type BandwidthInterval, type BandwidthSettings } from './bandwidth-schedule.js';
+import { bytesPerSecondAt, validateBandwidthSettings, type BandwidthSettings, type Direction } from './bandwidth-schedule.js';
 
 /** Waits `ms` or until `signal` aborts, whichever is first; tests pass one that moves a fake clock instead. */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
@@ -21,7 +19,7 @@ interface Waiter {
  * take effect within a minute of their wall-clock time.
  */
 export class BandwidthLimiter {
-  private settings: BandwidthSettings;
+  private settings: BandwidthSettings | null;
   /** Infinity while unlimited, so the first limited refill starts from a full bucket. */
   private tokens: number;
   private refilledAt: number;
@@ -30,19 +28,20 @@ export class BandwidthLimiter {
   private wake: AbortController | undefined;
 
   constructor(
-    settings: BandwidthSettings,
+    settings: BandwidthSettings | null,
+    private readonly direction: Direction,
     private readonly now: () => number = Date.now,
     private readonly sleep: Sleep = realSleep,
   ) {
-    validateBandwidthSettings(settings);
+    if (settings) validateBandwidthSettings(settings);
     this.settings = settings;
     this.refilledAt = now();
     this.tokens = Infinity;
   }
 
-  /** Takes effect at once, also for requests already waiting; throws a UsageError for invalid settings. */
-  update(settings: BandwidthSettings): void {
-    validateBandwidthSettings(settings);
+  /** Takes effect at once, also for requests already waiting; throws a UsageError for invalid settings; null: no limits. */
+  update(settings: BandwidthSettings | null): void {
+    if (settings) validateBandwidthSettings(settings);
     // Time so far earns tokens at the old rate.
     this.refill();
     this.settings = settings;
@@ -112,7 +111,7 @@ export class BandwidthLimiter {
 
   private refill(): number | undefined {
     const now = this.now();
-    const rate = rateAt(this.settings, new Date(now));
+    const rate = bytesPerSecondAt(this.settings, this.direction, new Date(now));
     const elapsed = Math.max(0, now - this.refilledAt);
     this.refilledAt = now;
     this.tokens = rate === undefined ? Infinity : Math.min(rate, this.tokens + (elapsed * rate) / 1000);

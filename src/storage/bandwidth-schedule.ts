@@ -1,36 +1,22 @@
+import type { BandwidthInterval, BandwidthRates, BandwidthSettings } from '../rpc/api.js';
 import { UsageError } from '../errors.js';
-import { formatSize } from '../sizes.js';
 
-/** AWS Storage Gateway refuses upload limits below 50 KiB/s; sgw keeps the same floor so settings carry over. */
-const MIN_UPLOAD_BYTES_PER_SECOND = 51_200;
+export type { BandwidthInterval, BandwidthRates, BandwidthSettings } from '../rpc/api.js';
+
+export type Direction = 'upload' | 'download';
+
+/** AWS Storage Gateway's floors; sgw keeps them so that settings carry over either way. */
+const MIN_BITS_PER_SECOND: Record<Direction, number> = { upload: 51_200, download: 102_400 };
 const MAX_SCHEDULE_INTERVALS = 20;
-
-/** One entry of a weekly schedule; the end minute is inclusive, so 23:59 runs to midnight. No rate means unlimited. */
-export interface BandwidthInterval {
-  /** 0 = Sunday .. 6 = Saturday. */
-  daysOfWeek: number[];
-  startHourOfDay: number;
-  startMinuteOfHour: number;
-  endHourOfDay: number;
-  endMinuteOfHour: number;
-  uploadBytesPerSecond?: number;
-}
-
-/** The rate outside every interval is `uploadBytesPerSecond`; undefined means unlimited. */
-export interface BandwidthSettings {
-  uploadBytesPerSecond?: number;
-  schedule?: BandwidthInterval[];
-  /** IANA name; the schedule is wall-clock time there, daylight saving included. */
-  timezone: string;
-}
+const RATE_KEY = { upload: 'uploadBitsPerSecond', download: 'downloadBitsPerSecond' } as const satisfies Record<Direction, keyof BandwidthRates>;
 
 const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
 
 /** Throws a UsageError (SGW_INVALID_ARGUMENT) naming the first thing wrong with `s`. */
 export function validateBandwidthSettings(s: BandwidthSettings): void {
   formatterFor(s.timezone);
-  checkRate(s.uploadBytesPerSecond, 'the upload rate limit');
-  const schedule = s.schedule ?? [];
+  checkRates(s.rates, 'the');
+  const schedule = s.schedule;
   if (schedule.length > MAX_SCHEDULE_INTERVALS) {
     invalid(`a bandwidth schedule holds at most ${MAX_SCHEDULE_INTERVALS} intervals, not ${schedule.length}`);
   }
@@ -48,11 +34,18 @@ export function validateBandwidthSettings(s: BandwidthSettings): void {
   }
 }
 
-/** The upload limit in force at `when` (undefined: unlimited). */
-export function rateAt(s: BandwidthSettings, when: Date): number | undefined {
+/** The limits in force at `when`: those of the interval it falls in, else the settings' own rates. */
+export function ratesAt(s: BandwidthSettings | null, when: Date): BandwidthRates {
+  if (!s) return {};
+  if (s.schedule.length === 0) return s.rates;
   const { day, minute } = wallClock(s.timezone, when);
-  const interval = s.schedule?.find((i) => i.daysOfWeek.includes(day) && startMinute(i) <= minute && minute <= endMinute(i));
-  return interval ? interval.uploadBytesPerSecond : s.uploadBytesPerSecond;
+  return s.schedule.find((i) => i.daysOfWeek.includes(day) && startMinute(i) <= minute && minute <= endMinute(i)) ?? s.rates;
+}
+
+/** The limit of one direction in force at `when`, in bytes per second (undefined: unlimited). */
+export function bytesPerSecondAt(s: BandwidthSettings | null, direction: Direction, when: Date): number | undefined {
+  const bits = ratesAt(s, when)[RATE_KEY[direction]];
+  return bits === undefined ? undefined : bits / 8;
 }
 
 function checkInterval(interval: BandwidthInterval, what: string): void {
@@ -68,17 +61,22 @@ function checkInterval(interval: BandwidthInterval, what: string): void {
   if (startMinute(interval) > endMinute(interval)) {
     invalid(`${what} ends (${hhmm(endMinute(interval))}) before it starts (${hhmm(startMinute(interval))}); split a span across midnight into two intervals`);
   }
-  checkRate(interval.uploadBytesPerSecond, `${what}: the upload rate limit`);
+  if (interval.uploadBitsPerSecond === undefined && interval.downloadBitsPerSecond === undefined) invalid(`${what} sets no rate; give an upload or download limit`);
+  checkRates(interval, `${what}: the`);
 }
 
 function checkClock(value: number, max: number, what: string): void {
   if (!Number.isInteger(value) || value < 0 || value > max) invalid(`${what} must be a whole number from 0 to ${max}, not ${value}`);
 }
 
-function checkRate(rate: number | undefined, what: string): void {
-  if (rate === undefined) return;
-  if (!Number.isSafeInteger(rate) || rate < MIN_UPLOAD_BYTES_PER_SECOND) {
-    invalid(`${what} must be a whole number of at least ${MIN_UPLOAD_BYTES_PER_SECOND} bytes/s (${formatSize(MIN_UPLOAD_BYTES_PER_SECOND)}/s), not ${rate}; leave it out for no limit`);
+function checkRates(rates: BandwidthRates, what: string): void {
+  for (const direction of ['upload', 'download'] as const) {
+    const rate = rates[RATE_KEY[direction]];
+    if (rate === undefined) continue;
+    const min = MIN_BITS_PER_SECOND[direction];
+    if (!Number.isSafeInteger(rate) || rate < min) {
+      invalid(`${what} ${direction} rate limit must be a whole number of at least ${min} bit/s, not ${rate}; leave it out for no limit`);
+    }
   }
 }
 

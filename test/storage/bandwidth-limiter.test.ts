@@ -1,12 +1,35 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import t from 'tap';
-import { BandwidthLimiter, rateAt, validateBandwidthSettings, type BandwidthInterval, type BandwidthSettings } from '../../src/storage/bandwidth-limiter.js';
+import { BandwidthLimiter } from '../../src/storage/bandwidth-limiter.js';
+import { bytesPerSecondAt, validateBandwidthSettings, type BandwidthInterval, type BandwidthSettings } from '../../src/storage/bandwidth-schedule.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const weekdays = [1, 2, 3, 4, 5];
 
-const interval = (over: Partial<BandwidthInterval> = {}): BandwidthInterval => ({
+type Window = Omit<BandwidthInterval, 'uploadBitsPerSecond' | 'downloadBitsPerSecond'> & { uploadBytesPerSecond?: number | undefined };
+interface Limits {
+  timezone: string;
+  uploadBytesPerSecond?: number;
+  schedule?: Window[];
+}
+
+/**
+ * The cases speak bytes per second, the settings bits per second. A window without an upload rate limits only
+ * downloads, so uploads are unlimited inside it.
+ */
+function settings({ timezone, uploadBytesPerSecond, schedule = [] }: Limits): BandwidthSettings {
+  const upload = (bytes: number | undefined) => (bytes === undefined ? {} : { uploadBitsPerSecond: bytes * 8 });
+  return {
+    timezone,
+    rates: upload(uploadBytesPerSecond),
+    schedule: schedule.map(({ uploadBytesPerSecond: bytes, ...w }) => ({ ...w, ...(bytes === undefined ? { downloadBitsPerSecond: 1e6 } : upload(bytes)) })),
+  };
+}
+
+const rateAt = (l: Limits, when: Date): number | undefined => bytesPerSecondAt(settings(l), 'upload', when);
+
+const interval = (over: Partial<Window> = {}): Window => ({
   daysOfWeek: weekdays, startHourOfDay: 9, startMinuteOfHour: 0, endHourOfDay: 17, endMinuteOfHour: 59, uploadBytesPerSecond: 100 * KiB, ...over,
 });
 
@@ -23,11 +46,14 @@ function fakeClock(start = Date.UTC(2026, 0, 5, 12)): { now: () => number; sleep
 }
 
 t.test('invalid settings are usage errors that say what is wrong', async (t) => {
-  const bad = (s: BandwidthSettings, message: RegExp, what: string): void => {
+  const invalid = (s: BandwidthSettings, message: RegExp, what: string): void => {
     t.throws(() => validateBandwidthSettings(s), { code: 'SGW_INVALID_ARGUMENT', kind: 'usage', message }, what);
   };
-  bad({ timezone: 'UTC', uploadBytesPerSecond: 51_199 }, /at least 51200 bytes\/s/, 'below the AWS minimum');
-  bad({ timezone: 'UTC', uploadBytesPerSecond: 60_000.5 }, /whole number/, 'fractional rate');
+  const bad = (l: Limits, message: RegExp, what: string): void => invalid(settings(l), message, what);
+  invalid({ timezone: 'UTC', rates: { uploadBitsPerSecond: 51_199 }, schedule: [] }, /upload rate limit must be a whole number of at least 51200 bit\/s/, 'below the AWS upload minimum');
+  invalid({ timezone: 'UTC', rates: { downloadBitsPerSecond: 102_399 }, schedule: [] }, /download rate limit .* at least 102400 bit\/s/, 'below the AWS download minimum');
+  invalid({ timezone: 'UTC', rates: { uploadBitsPerSecond: 60_000.5 }, schedule: [] }, /whole number/, 'fractional rate');
+  invalid({ timezone: 'UTC', rates: {}, schedule: [{ ...interval(), uploadBytesPerSecond: undefined } as BandwidthInterval] }, /interval 1 sets no rate/, 'a window without a rate');
   bad({ timezone: 'Mars/Olympus', uploadBytesPerSecond: 60_000 }, /not a time zone/, 'unknown zone');
   bad({ timezone: 'UTC', schedule: [interval({ startHourOfDay: 24 })] }, /interval 1: the start hour must be a whole number from 0 to 23, not 24/, 'hour 24');
   bad({ timezone: 'UTC', schedule: [interval({ endMinuteOfHour: 60 })] }, /interval 1: the end minute .* 0 to 59/, 'minute 60');
@@ -40,8 +66,8 @@ t.test('invalid settings are usage errors that say what is wrong', async (t) => 
   bad({ timezone: 'UTC', schedule: [interval(), interval({ daysOfWeek: [0, 5], startHourOfDay: 17, startMinuteOfHour: 59, endHourOfDay: 20 })] },
     /intervals 1 and 2 overlap on Friday/, 'the shared minute 17:59 on Friday');
 
-  t.doesNotThrow(() => validateBandwidthSettings({ timezone: 'UTC' }), 'no limit at all');
-  t.doesNotThrow(() => validateBandwidthSettings({
+  t.doesNotThrow(() => validateBandwidthSettings(settings({ timezone: 'UTC' })), 'no limit at all');
+  t.doesNotThrow(() => validateBandwidthSettings(settings({
     timezone: 'Europe/Berlin',
     uploadBytesPerSecond: 51_200,
     schedule: [
@@ -49,12 +75,12 @@ t.test('invalid settings are usage errors that say what is wrong', async (t) => 
       interval({ startHourOfDay: 18, startMinuteOfHour: 0, endHourOfDay: 23, endMinuteOfHour: 59, uploadBytesPerSecond: undefined }),
       interval({ daysOfWeek: [0, 6], startHourOfDay: 0, endHourOfDay: 23 }),
     ],
-  }), 'back-to-back intervals and the same hours on other days do not overlap');
-  t.doesNotThrow(() => validateBandwidthSettings({ timezone: 'UTC', schedule: Array.from({ length: 20 }, (_, i) => interval({ daysOfWeek: [i % 7], startHourOfDay: Math.floor(i / 7), endHourOfDay: Math.floor(i / 7) })) }));
+  })), 'back-to-back intervals and the same hours on other days do not overlap');
+  t.doesNotThrow(() => validateBandwidthSettings(settings({ timezone: 'UTC', schedule: Array.from({ length: 20 }, (_, i) => interval({ daysOfWeek: [i % 7], startHourOfDay: Math.floor(i / 7), endHourOfDay: Math.floor(i / 7) })) })));
 });
 
 t.test('rateAt follows the schedule in the gateway time zone, daylight saving included', async (t) => {
-  const berlin: BandwidthSettings = { timezone: 'Europe/Berlin', uploadBytesPerSecond: 1 * MiB, schedule: [interval()] };
+  const berlin: Limits = { timezone: 'Europe/Berlin', uploadBytesPerSecond: 1 * MiB, schedule: [interval()] };
   const at = (iso: string): number | undefined => rateAt(berlin, new Date(iso));
   // Monday 5 January 2026: Berlin is UTC+1.
   t.equal(at('2026-01-05T07:59:59Z'), 1 * MiB, '08:59:59 Berlin, before the interval');
@@ -69,7 +95,7 @@ t.test('rateAt follows the schedule in the gateway time zone, daylight saving in
   t.equal(at('2026-01-10T10:00:00Z'), 1 * MiB, 'Saturday is not in the interval');
   t.equal(rateAt({ ...berlin, timezone: 'UTC' }, new Date('2026-01-05T08:30:00Z')), 1 * MiB, 'the same instant is 08:30 in UTC');
 
-  const nights: BandwidthSettings = {
+  const nights: Limits = {
     timezone: 'America/Los_Angeles',
     uploadBytesPerSecond: 64 * KiB,
     schedule: [interval({ daysOfWeek: [1], startHourOfDay: 20, endHourOfDay: 23, endMinuteOfHour: 59, uploadBytesPerSecond: undefined })],
@@ -81,12 +107,12 @@ t.test('rateAt follows the schedule in the gateway time zone, daylight saving in
 
 t.test('the limiter holds the rate after the first second of burst', async (t) => {
   const clock = fakeClock();
-  const limiter = new BandwidthLimiter({ timezone: 'UTC', uploadBytesPerSecond: 512 * KiB }, clock.now, clock.sleep);
+  const limiter = new BandwidthLimiter(settings({ timezone: 'UTC', uploadBytesPerSecond: 512 * KiB }), 'upload', clock.now, clock.sleep);
   for (let sent = 0; sent < 2 * MiB; sent += 64 * KiB) await limiter.take(64 * KiB);
   t.equal(clock.elapsed(), 3000, '2 MiB at 512 KiB/s, less the 512 KiB burst, is exactly 3 s');
 
   const concurrent = fakeClock();
-  const shared = new BandwidthLimiter({ timezone: 'UTC', uploadBytesPerSecond: 512 * KiB }, concurrent.now, concurrent.sleep);
+  const shared = new BandwidthLimiter(settings({ timezone: 'UTC', uploadBytesPerSecond: 512 * KiB }), 'upload', concurrent.now, concurrent.sleep);
   const order: number[] = [];
   await Promise.all(Array.from({ length: 32 }, (_, i) => shared.take(64 * KiB).then(() => order.push(i))));
   t.equal(concurrent.elapsed(), 3000, 'the same when all pieces ask at once');
@@ -95,7 +121,7 @@ t.test('the limiter holds the rate after the first second of burst', async (t) =
 
 t.test('a request larger than the burst goes once the bucket is full and leaves it in debt', async (t) => {
   const clock = fakeClock();
-  const limiter = new BandwidthLimiter({ timezone: 'UTC', uploadBytesPerSecond: 51_200 }, clock.now, clock.sleep);
+  const limiter = new BandwidthLimiter(settings({ timezone: 'UTC', uploadBytesPerSecond: 51_200 }), 'upload', clock.now, clock.sleep);
   await limiter.take(1 * MiB);
   t.equal(clock.elapsed(), 0, 'a full bucket lets a big part through at once');
   await limiter.take(1);
@@ -108,26 +134,26 @@ t.test('unlimited never waits, and the schedule decides when limits apply', asyn
   const neverSleep = async (): Promise<void> => {
     throw new Error('an unlimited take slept');
   };
-  const unlimited = new BandwidthLimiter({ timezone: 'UTC' }, Date.now, neverSleep);
+  const unlimited = new BandwidthLimiter(settings({ timezone: 'UTC' }), 'upload', Date.now, neverSleep);
   await Promise.all(Array.from({ length: 100 }, () => unlimited.take(1024 * MiB)));
   t.pass('100 GiB went through without a sleep');
 
   const clock = fakeClock(Date.UTC(2026, 0, 5, 10)); // Monday 11:00 in Berlin: inside the unlimited interval
-  const scheduled = new BandwidthLimiter({
+  const scheduled = new BandwidthLimiter(settings({
     timezone: 'Europe/Berlin',
     uploadBytesPerSecond: 100 * KiB,
     schedule: [interval({ uploadBytesPerSecond: undefined })],
-  }, clock.now, clock.sleep);
+  }), 'upload', clock.now, clock.sleep);
   for (let i = 0; i < 10; i++) await scheduled.take(10 * MiB);
   t.equal(clock.elapsed(), 0, 'no wait inside the unlimited interval');
   const evening = fakeClock(Date.UTC(2026, 0, 5, 19));
-  const limited = new BandwidthLimiter({ timezone: 'Europe/Berlin', uploadBytesPerSecond: 100 * KiB, schedule: [interval({ uploadBytesPerSecond: undefined })] }, evening.now, evening.sleep);
+  const limited = new BandwidthLimiter(settings({ timezone: 'Europe/Berlin', uploadBytesPerSecond: 100 * KiB, schedule: [interval({ uploadBytesPerSecond: undefined })] }), 'upload', evening.now, evening.sleep);
   for (let i = 0; i < 3; i++) await limited.take(100 * KiB);
   t.equal(evening.elapsed(), 2000, 'the default limit applies outside it');
 });
 
 t.test('abort and update with real time', async (t) => {
-  const limiter = new BandwidthLimiter({ timezone: 'UTC', uploadBytesPerSecond: 51_200 });
+  const limiter = new BandwidthLimiter(settings({ timezone: 'UTC', uploadBytesPerSecond: 51_200 }), 'upload');
   await limiter.take(51_200);
   const controller = new AbortController();
   const aborted = limiter.take(51_200, controller.signal);
@@ -143,17 +169,17 @@ t.test('abort and update with real time', async (t) => {
   await limiter.take(51_200);
   const waiting = limiter.take(51_200);
   await delay(20);
-  limiter.update({ timezone: 'UTC' });
+  limiter.update(null);
   const lifted = Date.now();
   await waiting;
   t.ok(Date.now() - lifted < 200, 'lifting the limit releases a waiting request at once');
-  t.throws(() => limiter.update({ timezone: 'UTC', uploadBytesPerSecond: 5 }), { code: 'SGW_INVALID_ARGUMENT' });
-  t.throws(() => new BandwidthLimiter({ timezone: 'Nowhere/Town' }), { code: 'SGW_INVALID_ARGUMENT' });
+  t.throws(() => limiter.update(settings({ timezone: 'UTC', uploadBytesPerSecond: 5 })), { code: 'SGW_INVALID_ARGUMENT' });
+  t.throws(() => new BandwidthLimiter(settings({ timezone: 'Nowhere/Town' }), 'upload'), { code: 'SGW_INVALID_ARGUMENT' });
   await t.rejects(limiter.take(-1), { code: 'SGW_INTERNAL' });
 });
 
 t.test('a short real run stays near the rate', async (t) => {
-  const limiter = new BandwidthLimiter({ timezone: 'UTC', uploadBytesPerSecond: 512 * KiB });
+  const limiter = new BandwidthLimiter(settings({ timezone: 'UTC', uploadBytesPerSecond: 512 * KiB }), 'upload');
   const started = Date.now();
   for (let sent = 0; sent < 1 * MiB; sent += 64 * KiB) await limiter.take(64 * KiB);
   const seconds = (Date.now() - started) / 1000;

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type {
-  BackendSettings, Disk, GatewaySettings, ShareSummary, SnapshotSummary, TapeStatus, TapeSummary, VolumeSummary,
+  BackendSettings, BandwidthSettings, Disk, GatewaySettings, ShareSummary, SnapshotSummary, TapeStatus, TapeSummary, VolumeSummary,
 } from '../../rpc/api.js';
 import { SgwError } from '../../errors.js';
 import { ROOT_INO, type FileKind } from '../files/file-attributes.js';
@@ -610,6 +610,21 @@ export class Catalog {
       ON CONFLICT (id) DO UPDATE SET minimum_available = excluded.minimum_available, size_bytes = excluded.size_bytes,
         barcode_prefix = excluded.barcode_prefix, pool = excluded.pool
     `).run(p);
+  }
+
+  /** The bandwidth limits as saved: rates and schedule, without the time zone (the gateway's, read when applied). */
+  bandwidth(): Omit<BandwidthSettings, 'timezone'> | undefined {
+    const r = this.db.prepare('SELECT settings FROM bandwidth WHERE id = 1').get() as Row | undefined;
+    return r && (JSON.parse(String(r.settings)) as Omit<BandwidthSettings, 'timezone'>);
+  }
+
+  setBandwidth(settings: Omit<BandwidthSettings, 'timezone'> | undefined): void {
+    if (!settings) {
+      this.db.prepare('DELETE FROM bandwidth').run();
+      return;
+    }
+    const json = JSON.stringify({ rates: settings.rates, schedule: settings.schedule });
+    this.db.prepare('INSERT INTO bandwidth (id, settings) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET settings = excluded.settings').run(json);
   }
 
   counts(): { disks: number; volumes: number; shares: number; tapes: number; snapshots: number } {

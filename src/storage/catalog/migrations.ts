@@ -230,4 +230,11 @@ export const MIGRATIONS: readonly string[] = [
     pool TEXT NOT NULL
   ) STRICT;
   `,
+  // 12: the gateway's bandwidth limits: rates in bits per second and the weekly schedule, as JSON.
+  `
+  CREATE TABLE bandwidth (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    settings TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { IoCounters } from '../../rpc/api.js';
+import { countedRead, countedWrite } from '../io-counters.js';
 import { SgwError } from '../../errors.js';
 import { MAX_KEY_BYTES, type ObjectStore, type RestoreOptions } from '../backends/object-store.js';
 import type { Catalog, ShareRename } from '../catalog/catalog.js';
@@ -48,6 +50,8 @@ export interface ShareNamespaceOptions {
   cacheDir: string;
   /** Bytes of clean files the cache keeps; beyond, the least recently used go. */
   cacheBytes: number;
+  /** Where reads and writes of clients are counted. */
+  io: IoCounters;
   log: Logger;
 }
 
@@ -132,7 +136,11 @@ export class ShareNamespace {
   }
 
   /** Up to `length` bytes from `offset`; eof when they reach the end of the file. */
-  async read(ino: number, offset: number, length: number): Promise<{ data: Buffer; eof: boolean }> {
+  read(ino: number, offset: number, length: number): Promise<{ data: Buffer; eof: boolean }> {
+    return countedRead(this.o.io, (r) => r.data.length, () => this.readRange(ino, offset, length));
+  }
+
+  private async readRange(ino: number, offset: number, length: number): Promise<{ data: Buffer; eof: boolean }> {
     const { path, kind } = this.inode(ino);
     if (kind === 'dir') throw new SgwError('SGW_IS_A_DIRECTORY', `${path} is a directory`);
     const file = this.files.get(ino) ?? this.files.adopt(ino, await this.getattr(ino));
@@ -254,7 +262,11 @@ export class ShareNamespace {
   }
 
   /** Writes into the file's cache file; `stable` makes it durable before returning (FILE_SYNC, DATA_SYNC). */
-  async write(ino: number, offset: number, data: Buffer, stable: boolean): Promise<FileAttributes> {
+  write(ino: number, offset: number, data: Buffer, stable: boolean): Promise<FileAttributes> {
+    return countedWrite(this.o.io, data.length, () => this.writeRange(ino, offset, data, stable));
+  }
+
+  private async writeRange(ino: number, offset: number, data: Buffer, stable: boolean): Promise<FileAttributes> {
     const current = await this.getattr(ino);
     if (current.kind === 'dir') throw new SgwError('SGW_IS_A_DIRECTORY', 'a directory');
     this.files.get(ino) ?? this.files.adopt(ino, current);

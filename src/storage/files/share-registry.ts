@@ -2,8 +2,11 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { SgwError } from '../../errors.js';
+import { emptyCloudCounters, type CloudTraffic } from '../backends/metered-store.js';
 import { openObjectStore } from '../backends/open-backend.js';
 import type { ObjectStore, RestoreOptions } from '../backends/object-store.js';
+import type { CloudCounters, IoCounters } from '../../rpc/api.js';
+import { emptyIoCounters } from '../io-counters.js';
 import type { Catalog, ShareRecord } from '../catalog/catalog.js';
 import { shareStoreConfig } from '../gateway-backend.js';
 import { ShareNamespace } from './share-namespace.js';
@@ -32,8 +35,10 @@ export class ShareRegistry {
   private readonly opened = new Map<string, Promise<Opened>>();
   private readonly refreshing = new Map<string, number>();
   private readonly cacheBytes: number;
+  private readonly cloud = new Map<string, CloudCounters>();
+  private readonly io = new Map<string, IoCounters>();
 
-  constructor(private readonly o: { catalog: Catalog; stateDir: string; log: Logger }) {
+  constructor(private readonly o: { catalog: Catalog; stateDir: string; traffic: CloudTraffic; log: Logger }) {
     this.cacheBytes = Number(process.env.SGW_FILE_CACHE_BYTES ?? DEFAULT_CACHE_BYTES);
   }
 
@@ -130,6 +135,20 @@ export class ShareRegistry {
     }
   }
 
+  /** What the share's bucket has been sent and has returned since the start; kept across re-opens. */
+  cloudCounters(shareId: string): CloudCounters {
+    let counters = this.cloud.get(shareId);
+    if (!counters) this.cloud.set(shareId, (counters = emptyCloudCounters()));
+    return counters;
+  }
+
+  /** Reads and writes of the share's clients since the start. */
+  ioCounters(shareId: string): IoCounters {
+    let counters = this.io.get(shareId);
+    if (!counters) this.io.set(shareId, (counters = emptyIoCounters()));
+    return counters;
+  }
+
   private cacheDir(shareId: string): string {
     return path.join(this.o.stateDir, 'file-cache', shareId);
   }
@@ -137,11 +156,11 @@ export class ShareRegistry {
   private async openShare(share: ShareRecord): Promise<Opened> {
     const gateway = this.o.catalog.gateway();
     if (!gateway) throw new SgwError('SGW_NOT_ACTIVATED', 'the gateway is not activated; run sgw activate');
-    const store = await openObjectStore(shareStoreConfig(gateway.backend, this.o.stateDir, share.settings));
+    const store = this.o.traffic.meter(await openObjectStore(shareStoreConfig(gateway.backend, this.o.stateDir, share.settings)), this.cloudCounters(share.shareId));
     const opened = { share, settings: JSON.stringify(share.settings), store } as Opened;
     opened.namespace = await ShareNamespace.open({
       shareId: share.shareId, settings: () => opened.share.settings, store, catalog: this.o.catalog, createdAt: new Date(share.createdAt),
-      cacheDir: this.cacheDir(share.shareId), cacheBytes: this.cacheBytes, log: this.o.log.child({ shareId: share.shareId }),
+      cacheDir: this.cacheDir(share.shareId), cacheBytes: this.cacheBytes, io: this.ioCounters(share.shareId), log: this.o.log.child({ shareId: share.shareId }),
     });
     this.o.log.info({ shareId: share.shareId, name: share.name }, 'share opened');
     return opened;

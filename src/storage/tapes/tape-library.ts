@@ -2,7 +2,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { SgwError } from '../../errors.js';
-import type { TapeDetails, TapeSummary } from '../../rpc/api.js';
+import type { IoCounters, TapeDetails, TapeSummary } from '../../rpc/api.js';
+import { countedRead, countedWrite, emptyIoCounters } from '../io-counters.js';
 import type { Catalog, TapeRecord } from '../catalog/catalog.js';
 import { ArchivedTape } from './archived-tape.js';
 import { DRIVE_BASE, DRIVES, elementKind, MAILSLOT_BASE, MAILSLOTS, SLOT_BASE, SLOTS, TRANSPORT, describeElement, type ElementKind } from './library-layout.js';
@@ -52,6 +53,8 @@ export interface DriveMedium {
 interface Drive {
   medium?: DriveMedium;
   prevented: boolean;
+  /** Reads and writes of records through the drive since the library opened, whichever tape was in it. */
+  io: IoCounters;
 }
 
 /**
@@ -60,7 +63,7 @@ interface Drive {
  * the archiver does the rest in the background.
  */
 export class TapeLibrary {
-  private readonly drives: Drive[] = Array.from({ length: DRIVES }, () => ({ prevented: false }));
+  private readonly drives: Drive[] = Array.from({ length: DRIVES }, () => ({ prevented: false, io: emptyIoCounters() }));
   private readonly logs = new Map<string, TapeLog>();
   readonly archiver: TapeArchiver;
 
@@ -76,7 +79,7 @@ export class TapeLibrary {
     await mkdir(path.join(o.stateDir, 'tapes'), { recursive: true, mode: 0o700 });
     const library = new TapeLibrary(o);
     for (const tape of o.catalog.tapes()) {
-      if (tape.element !== null && elementKind(tape.element) === 'drive') library.drives[tape.element - DRIVE_BASE]!.medium = await library.mediumFor(tape);
+      if (tape.element !== null && elementKind(tape.element) === 'drive') library.drives[tape.element - DRIVE_BASE]!.medium = metered(await library.mediumFor(tape), library.drives[tape.element - DRIVE_BASE]!.io);
     }
     library.archiver.start();
     return library;
@@ -96,9 +99,9 @@ export class TapeLibrary {
   }
 
   /** Drive `index` (0-9), as its SCSI unit sees it. */
-  drive(index: number): { medium(): DriveMedium | undefined; setRemovalPrevented(prevented: boolean): void } {
+  drive(index: number): { medium(): DriveMedium | undefined; setRemovalPrevented(prevented: boolean): void; io: IoCounters } {
     const drive = this.drives[index]!;
-    return { medium: () => drive.medium, setRemovalPrevented: (prevented) => void (drive.prevented = prevented) };
+    return { medium: () => drive.medium, setRemovalPrevented: (prevented) => void (drive.prevented = prevented), io: drive.io };
   }
 
   /** MOVE MEDIUM: slot, drive and mailslot to any of them. Into a mailslot means off to the archive. */
@@ -117,7 +120,10 @@ export class TapeLibrary {
       await this.closeLog(tape.barcode);
     }
     this.o.catalog.updateTape(tape.barcode, { element: destination, sourceElement: source });
-    if (to === 'drive') this.drives[destination - DRIVE_BASE]!.medium = await this.mediumFor({ ...tape, element: destination });
+    if (to === 'drive') {
+      const drive = this.drives[destination - DRIVE_BASE]!;
+      drive.medium = metered(await this.mediumFor({ ...tape, element: destination }), drive.io);
+    }
     if (to === 'mailslot') {
       // A retrieved tape is still in the archive: out of the library it is simply back on the shelf.
       if (tape.status === 'RETRIEVED') this.o.catalog.updateTape(tape.barcode, { status: 'ARCHIVED', element: null, sourceElement: null });
@@ -322,4 +328,13 @@ export class TapeLibrary {
 
 function summary(t: TapeRecord): TapeSummary {
   return { barcode: t.barcode, sizeBytes: t.sizeBytes, status: t.status, createdAt: t.createdAt, pool: t.pool, usedBytes: t.usedBytes };
+}
+
+/** The medium with its record reads and writes counted in the drive's counters. */
+function metered(medium: DriveMedium, io: IoCounters): DriveMedium {
+  return {
+    ...medium,
+    read: (p) => countedRead(io, (r) => (r === 'filemark' ? 0 : r.length), () => medium.read(p)),
+    write: (p, records) => countedWrite(io, records.reduce((n, r) => n + r.length, 0), () => medium.write(p, records)),
+  };
 }

@@ -3,9 +3,10 @@ import { EventEmitter } from 'node:events';
 import { SgwError } from '../../errors.js';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../backends/object-store.js';
-import type { BandwidthLimiter } from '../bandwidth-limiter.js';
 import type { Catalog, SnapshotRecord, VolumeRecord } from '../catalog/catalog.js';
-import type { ChunkCache } from '../chunk-cache.js';
+import type { IoCounters } from '../../rpc/api.js';
+import type { CacheStats, ChunkCache } from '../chunk-cache.js';
+import { countedRead, countedWrite, emptyIoCounters } from '../io-counters.js';
 import { KeyedLock } from '../keyed-lock.js';
 import type { UploadBuffer } from '../upload-buffer.js';
 import { chunkHash, chunkObjectKey, isAllZero, readChunkObject } from './chunk-objects.js';
@@ -27,7 +28,6 @@ export interface VolumeEngineOptions {
   journal: UploadBuffer;
   cache: ChunkCache;
   log: Logger;
-  limiter?: BandwidthLimiter;
   /** How long a write waits for room in the upload buffer or cache before it is refused (then: BUSY). */
   admissionTimeoutMs?: number;
   uploadParallelism?: number;
@@ -70,6 +70,8 @@ interface Volume {
   failures: Map<number, { attempts: number; retryAt: number }>;
   hits: number;
   misses: number;
+  /** Reads and writes of clients since the engine opened. */
+  io: IoCounters;
   deleted: boolean;
   /** A stored volume's local disk; a cached volume keeps its data in the cache and the store. */
   disk?: StoredDisk;
@@ -173,7 +175,7 @@ export class VolumeEngine {
   private track(record: VolumeRecord, disk?: StoredDisk): Volume {
     const volume: Volume = {
       record, map: this.o.catalog.chunkMap(record.volumeId), dirty: new Map(), uploading: new Set(), failures: new Map(),
-      hits: 0, misses: 0, deleted: false, ...(disk ? { disk } : {}),
+      hits: 0, misses: 0, io: emptyIoCounters(), deleted: false, ...(disk ? { disk } : {}),
       passThroughSeq: this.o.catalog.passThroughSeq(record.volumeId), journaled: 0, owed: new Map(),
       unfilled: new Set(disk ? this.o.catalog.restorePending(record.volumeId) : []), recoveryPointChanged: 'all',
     };
@@ -246,6 +248,15 @@ export class VolumeEngine {
     };
   }
 
+  ioCounters(idOrName: string): IoCounters {
+    return this.volume(idOrName).io;
+  }
+
+  /** How full the cache and the upload buffer are. */
+  diskUse(): { cache: CacheStats; uploadBuffer: { capacityBytes: number; usedBytes: number } } {
+    return { cache: this.o.cache.stats(), uploadBuffer: { capacityBytes: this.o.journal.capacityBytes, usedBytes: this.o.journal.usedBytes } };
+  }
+
   list(): VolumeRecord[] {
     return [...this.volumes.values()].map((v) => v.record);
   }
@@ -284,8 +295,12 @@ export class VolumeEngine {
     await this.collectGarbage();
   }
 
-  async read(idOrName: string, offset: number, length: number): Promise<Buffer> {
+  read(idOrName: string, offset: number, length: number): Promise<Buffer> {
     const v = this.volume(idOrName);
+    return countedRead(v.io, (data) => data.length, () => this.readRange(v, offset, length));
+  }
+
+  private async readRange(v: Volume, offset: number, length: number): Promise<Buffer> {
     this.checkRange(v, offset, length);
     const pieces = this.pieces(offset, length);
     const unlock = await this.locks.acquire(pieces.map((p) => this.key(v, p.index)));
@@ -304,7 +319,7 @@ export class VolumeEngine {
    * is written there and visible (it survives a crash of sgwd, and a crash of the machine after `flush`).
    */
   write(idOrName: string, offset: number, data: Buffer, { durable }: { durable: boolean } = { durable: true }): Promise<void> {
-    return this.modify(idOrName, { kind: 'data', offset, length: data.length, data, durable });
+    return countedWrite(this.volume(idOrName).io, data.length, () => this.modify(idOrName, { kind: 'data', offset, length: data.length, data, durable }));
   }
 
   /** Unmapped space reads as zeros and costs nothing in the object store. */
@@ -724,7 +739,6 @@ export class VolumeEngine {
     try {
       if (!this.o.catalog.isChunkStored(hash)) {
         this.o.catalog.chunkUploadStarting(hash);
-        await this.o.limiter?.take(content.length);
         await this.o.store.put(chunkObjectKey(hash), content);
         this.o.catalog.chunkStored(hash);
       }

@@ -6,6 +6,7 @@ import t from 'tap';
 import { LocalObjectStore } from '../../../src/storage/backends/local-store.js';
 import { Catalog } from '../../../src/storage/catalog/catalog.js';
 import { ROOT_INO } from '../../../src/storage/files/file-attributes.js';
+import { emptyIoCounters } from '../../../src/storage/io-counters.js';
 import { ShareNamespace } from '../../../src/storage/files/share-namespace.js';
 import { checkedSettings, DEFAULT_SETTINGS } from '../../../src/storage/files/share-settings.js';
 
@@ -21,18 +22,19 @@ async function setup(t: { teardown(fn: () => unknown): void }, cacheStaleTimeout
   // A plain S3 client's view of the bucket: the share sees the keys under its prefix only.
   const bucket = new LocalObjectStore({ dir: path.join(dir, 'bucket') });
   const store = new LocalObjectStore({ dir: path.join(dir, 'bucket'), prefix: 'team/' });
+  const io = emptyIoCounters();
   const open = async () => {
     const ns = await ShareNamespace.open({
-      shareId: 'share-0000abcd', settings: () => settings, store, catalog, createdAt: CREATED, cacheDir: path.join(dir, 'cache'), cacheBytes: 2 ** 30, log: pino({ level: 'silent' }),
+      shareId: 'share-0000abcd', settings: () => settings, store, catalog, createdAt: CREATED, cacheDir: path.join(dir, 'cache'), cacheBytes: 2 ** 30, io, log: pino({ level: 'silent' }),
     });
     t.teardown(() => ns.close());
     return ns;
   };
-  return { bucket, catalog, open };
+  return { bucket, catalog, open, io };
 }
 
 t.test('a bucket filled by plain S3 clients lists with the right kinds, modes, owners, sizes and times', async (t) => {
-  const { bucket, open } = await setup(t);
+  const { bucket, open, io } = await setup(t);
   await bucket.put('team/sgw.txt', Buffer.from('written by sgw'), { metadata: { 'file-permissions': '0100600', 'file-owner': '42', 'file-group': '43', 'file-mtime': '1700000000123456789ns' } });
   await bucket.put('team/s3fs.bin', Buffer.alloc(3000, 1), { metadata: { mode: String(0o100755), uid: '7', gid: '8', mtime: '1600000000' } });
   await bucket.put('team/rclone.dat', Buffer.from('x'), { metadata: { mtime: '1650000000.5' } });
@@ -61,7 +63,9 @@ t.test('a bucket filled by plain S3 clients lists with the right kinds, modes, o
   t.same(await ns.read(file.ino, 7, 7), { data: Buffer.from('without'), eof: false });
   t.same(await ns.read(file.ino, 15, 100), { data: Buffer.from('markers'), eof: true });
   t.same(await ns.read(file.ino, 500, 10), { data: Buffer.alloc(0), eof: true });
+  t.match(io, { reads: 4, readBytes: 22 + 7 + 7, writes: 0, writeBytes: 0 }, 'reads are counted with the bytes they returned');
   await t.rejects(ns.read(deep.ino, 0, 1), { code: 'SGW_IS_A_DIRECTORY' });
+  t.equal(io.reads, 4, 'a failed read is not counted');
   await t.rejects(ns.readdir(file.ino), { code: 'SGW_NOT_A_DIRECTORY' });
   await t.rejects(ns.lookup(ROOT_INO, 'outside.txt'), { code: 'SGW_NOT_FOUND' });
 });

@@ -11,6 +11,7 @@ import { nfs3Program } from '../../../../src/daemon/targets/nfs/nfs3-program.js'
 import { XdrWriter, type XdrReader } from '../../../../src/daemon/targets/rpc/xdr.js';
 import { LocalObjectStore } from '../../../../src/storage/backends/local-store.js';
 import { Catalog, type ShareRecord } from '../../../../src/storage/catalog/catalog.js';
+import { CloudTraffic } from '../../../../src/storage/backends/metered-store.js';
 import { ShareRegistry } from '../../../../src/storage/files/share-registry.js';
 import { checkedSettings, DEFAULT_SETTINGS, type ChangeableSettings } from '../../../../src/storage/files/share-settings.js';
 import { TcpRpcClient, authSys, silentLog, type Auth } from '../rpc/test-rpc-client.js';
@@ -158,7 +159,7 @@ export class TestGateway {
     const catalog = Catalog.open(path.join(stateDir, 'catalog.db'));
     t.teardown(() => catalog.close());
     catalog.saveGateway({ gatewayId: 'gw-test', name: 'lab', timezone: 'UTC', backend: { kind: 'local' }, activatedAt: new Date().toISOString() });
-    const registry = new ShareRegistry({ catalog, stateDir, log: silentLog() });
+    const registry = new ShareRegistry({ catalog, stateDir, traffic: new CloudTraffic(null), log: silentLog() });
     t.teardown(() => registry.close());
     const server = await startRpcServer(t, [mountProgram(registry), nfs3Program(registry)]);
     const client = await TcpRpcClient.connect(server.tcp.port);
