@@ -10,7 +10,6 @@ import { TestDaemon } from '../test/harness/daemon.js';
 import { ANY_CREDENTIALS, startMoto } from '../test/harness/moto.js';
 import { runClient, volumeUrl } from '../test/harness/volume-gateway.js';
 
-const MiB = 2 ** 20;
 const { values: flags } = parseArgs({ options: { mib: { type: 'string', default: '48' }, json: { type: 'boolean', default: false } } });
 const mib = Number(flags.mib);
 if (!Number.isInteger(mib) || mib < 8 || mib > 250) {
