@@ -15,6 +15,8 @@ command -v nfs-ls >/dev/null || need_apt+=(libnfs-utils)
 # rpcinfo, a real ONC RPC client for the portmapper; ip and unshare for its namespace.
 command -v rpcinfo >/dev/null || [ -x /usr/sbin/rpcinfo ] || need_apt+=(rpcbind)
 command -v ip >/dev/null || need_apt+=(iproute2)
+# A real terminal for sgw top: tmux, whose pane is captured.
+command -v tmux >/dev/null || need_apt+=(tmux)
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -29,7 +29,7 @@ function Table({ section }: { section: Extract<Section, { kind: 'table' }> }) {
   );
 }
 
-export function ViewBody({ view }: { view: View }) {
+function ViewBody({ view }: { view: View }) {
   return (
     <Box flexDirection="column" gap={1}>
       {view.map((section, i) => (
