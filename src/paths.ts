@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -16,9 +17,16 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'sgw');
 }
 
-export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string {
+/** Where the packaged service's sgwd listens. */
+export const SERVICE_SOCKET = '/run/sgw/sgw.sock';
+
+/**
+ * The service's socket once it exists, also for members of the sgw group, who are not root: they drive the
+ * installed gateway without --socket.
+ */
+export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, serviceRunning = () => existsSync(SERVICE_SOCKET)): string {
   if (env.SGW_SOCKET) return path.resolve(env.SGW_SOCKET);
-  if (isRoot()) return '/run/sgw/sgw.sock';
+  if (isRoot() || serviceRunning()) return SERVICE_SOCKET;
   const runtime = env.XDG_RUNTIME_DIR || path.join(os.tmpdir(), `sgw-${process.getuid?.() ?? 'user'}`);
   return path.join(runtime, 'sgw', 'sgw.sock');
 }

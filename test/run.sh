@@ -35,7 +35,7 @@ npm ci --no-audit --no-fund
 npm run build
 
 mkdir -p .tap
-rm -f .tap/kernel.tap
+rm -f .tap/kernel.tap .tap/package.tap
 set +e
 npx tap --reporter=tap --disable-coverage "$@" 2>&1 | tee .tap/results.tap
 status=${PIPESTATUS[0]}
@@ -45,7 +45,11 @@ if [ $# -eq 0 ]; then
   bash test/kernel/run.sh 2>&1 | tee .tap/kernel.tap
   kernel=${PIPESTATUS[0]}
   [ "$status" -ne 0 ] || status=$kernel
+  # And the Debian package: built, installed with apt into a fresh Debian 13 root, driven, purged (about 5 minutes).
+  bash test/packaging/deb-install.sh 2>&1 | tee .tap/package.tap
+  package=${PIPESTATUS[0]}
+  [ "$status" -ne 0 ] || status=$package
 fi
 set -e
-node test/count-results.mjs .tap/results.tap $( [ -f .tap/kernel.tap ] && echo .tap/kernel.tap )
+node test/count-results.mjs .tap/results.tap $(ls .tap/kernel.tap .tap/package.tap 2>/dev/null)
 exit $status

@@ -7,6 +7,7 @@ import { defaultSocketPath, defaultStateDir } from '../paths.js';
 import { VERSION } from '../version.js';
 import { Daemon } from './daemon.js';
 import { createLogger } from './logger.js';
+import { SystemdNotify } from './sd-notify.js';
 
 const DEFAULT_ISCSI_LISTEN = '0.0.0.0:3260';
 const DEFAULT_NFS_LISTEN = '0.0.0.0:2049';
@@ -19,7 +20,7 @@ The sgw storage gateway daemon. The sgw command drives it over its control socke
 
   --foreground       stay attached and log JSON to stdout (systemd runs it this way)   env SGW_FOREGROUND=1
   --state-dir DIR    catalog, local object store and lock (default ${defaultStateDir()})   env SGW_STATE_DIR
-  --socket PATH      control socket (default ${defaultSocketPath()})   env SGW_SOCKET
+  --socket PATH      control socket (default ${defaultSocketPath(process.env, () => false)})   env SGW_SOCKET
   --iscsi-listen HOST:PORT   the iSCSI portal (default ${DEFAULT_ISCSI_LISTEN})   env SGW_ISCSI_LISTEN
   --iscsi-advertise HOST:PORT   the portal address discovery tells initiators, when they reach sgwd through
                      a forward or NAT (default: the address each connection arrived on)   env SGW_ISCSI_ADVERTISE
@@ -83,7 +84,8 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
   return {
     foreground: values.foreground ?? ['1', 'true', 'yes'].includes(process.env.SGW_FOREGROUND ?? ''),
     stateDir: defaultStateDir(env),
-    socketPath: defaultSocketPath(env),
+    // A daemon run by another user than root listens in its own place, never on the service's socket.
+    socketPath: defaultSocketPath(env, () => false),
     iscsiListen: parseAddress('--iscsi-listen', values['iscsi-listen'] ?? process.env.SGW_ISCSI_LISTEN ?? DEFAULT_ISCSI_LISTEN),
     iscsiAdvertise: advertise ? parseAddress('--iscsi-advertise', advertise) : undefined,
     nfsListen: parseAddress('--nfs-listen', values['nfs-listen'] ?? process.env.SGW_NFS_LISTEN ?? DEFAULT_NFS_LISTEN),
@@ -94,6 +96,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
 
 async function runForeground(options: Options): Promise<void> {
   const log = createLogger();
+  const systemd = new SystemdNotify(log);
   // The socket answers before start() returns, so a signal can arrive mid-start: it is held until start settles.
   let stopRequested: NodeJS.Signals | undefined;
   let daemon: Daemon | undefined;
@@ -101,10 +104,11 @@ async function runForeground(options: Options): Promise<void> {
     if (stopRequested) return;
     stopRequested = signal;
     log.info({ signal }, 'signal received');
+    systemd.stopping(`stopping on ${signal}: finishing requests in flight`);
     if (daemon) shutDown(daemon);
   };
   const shutDown = (running: Daemon) => {
-    running.stop().then(() => process.exit(0), (err: unknown) => {
+    running.stop().then(() => systemd.settled()).then(() => process.exit(0), (err: unknown) => {
       log.error({ err }, 'sgwd did not stop cleanly');
       process.exit(1);
     });
@@ -118,6 +122,7 @@ async function runForeground(options: Options): Promise<void> {
     ...(options.metricsListen ? { metricsListen: options.metricsListen } : {}), log,
   });
   if (stopRequested) shutDown(daemon);
+  else systemd.ready(`serving iSCSI on ${formatAddress(options.iscsiListen)}, NFS on ${formatAddress(options.nfsListen)}; control socket ${options.socketPath}`);
 }
 
 /**
