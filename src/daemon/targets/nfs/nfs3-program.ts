@@ -12,25 +12,24 @@ import type { OpenShare, ShareRegistry } from '../../../storage/files/share-regi
 import type { ProcedureHandler, RpcCall, RpcProgram } from '../rpc/rpc-dispatcher.js';
 import { XdrDecodeError, type XdrWriter } from '../rpc/xdr.js';
 import { decodeHandle, encodeHandle } from './file-handle.js';
+import { BUCKET_BYTES, BUCKET_FILES, MAX_FILE_SIZE, MAX_IO, NAME_MAX } from './nfs-limits.js';
 import { Nfs3Status, NfsError, nfsStatusOf } from './nfs3-status.js';
 import {
-  MAX_FILE_SIZE, NAME_MAX, readGuard, readHandle, readName, readSetAttributes, writeAttributes, writeEmptyWcc, writeHandle,
+  readGuard, readHandle, readName, readSetAttributes, writeAttributes, writeEmptyWcc, writeHandle,
   writePostOpAttributes, writeWcc, type AttributeContext, type SetAttributes,
 } from './nfs3-xdr.js';
-import { Access, callerOf, clientAllowed, grantedAccess, type Caller } from './share-access.js';
+import { Access, callerOf, clientAllowed, grantedAccess } from './share-access.js';
+import { type DirectoryEntry, cookieVerifier, entriesAfter } from './share-directory.js';
+import { checkAttributeChange, checkedName, ownerOf, requireAccess, requireWrite } from './share-permissions.js';
 
 export const NFS_PROGRAM = 100003;
 
-/** Largest READ and WRITE, and preferred sizes (FSINFO); the RPC layer takes records of 4 MiB. */
-const MAX_IO = 1024 * 1024;
+/** Preferred sizes (FSINFO). */
 const PREFERRED_READDIR = 64 * 1024;
 /** stable_how */
 const Stable = { UNSTABLE: 0, DATA_SYNC: 1, FILE_SYNC: 2 } as const;
 /** createmode3 */
 const CreateMode = { UNCHECKED: 0, GUARDED: 1, EXCLUSIVE: 2 } as const;
-/** FSSTAT: a bucket has no size; report what AWS's gateway does, effectively unlimited. */
-const BUCKET_BYTES = 2n ** 63n - 1n;
-const BUCKET_FILES = 2n ** 32n;
 /** FSINFO properties: FSF_HOMOGENEOUS | FSF_CANSETTIME. */
 const FS_PROPERTIES = 0x8 | 0x10;
 
@@ -115,7 +114,7 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
   const checkDirectory = async (call: RpcCall, target: Resolved): Promise<void> => {
     const dir = await beforeChange(target);
     if (dir.kind !== 'dir') throw new NfsError(Nfs3Status.NOTDIR, 'not a directory');
-    requireAccess(target, call, dir, Access.MODIFY | Access.EXTEND | Access.DELETE);
+    requireAccess(target.share, call.auth, dir, Access.MODIFY | Access.EXTEND | Access.DELETE);
   };
 
   /** CREATE and MKDIR: post_op_fh3, post_op_attr, wcc_data of the directory. */
@@ -144,16 +143,15 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
     const maxcount = plus ? call.args.uint32() : dircount;
     const dir = await attributesOf(target);
     if (dir.kind !== 'dir') throw new NfsError(Nfs3Status.NOTDIR, 'not a directory');
-    requireAccess(target, call, dir, Access.READ);
-    const ours = cookieVerifier(target);
+    requireAccess(target.share, call.auth, dir, Access.READ);
+    const ours = cookieVerifier(target.share.shareId);
     if (cookie !== 0n && !verifier.equals(ours)) throw new NfsError(Nfs3Status.BAD_COOKIE, 'the cookie verifier is not this directory\'s');
-    const entries = await directoryEntries(target, dir);
-    const start = await resumeAfter(target, entries, cookie);
+    const entries = await directoryEntries(target, dir, cookie);
     // As many entries as fit the client's limits: maxcount for the whole reply, and for READDIRPLUS dircount for
     // the entries without their attributes and handles.
     let used = REPLY_OVERHEAD;
     let names = 0;
-    let end = start;
+    let end = 0;
     for (; end < entries.length; end++) {
       const nameBytes = ENTRY_FIXED + padded(Buffer.byteLength(entries[end]!.name));
       const size = nameBytes + (plus ? ATTRIBUTES_BYTES + HANDLE_BYTES : 0);
@@ -161,16 +159,16 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       used += size;
       names += nameBytes;
     }
-    if (end === start && start < entries.length) throw new NfsError(Nfs3Status.TOOSMALL, 'not even one entry fits the reply');
+    if (end === 0 && entries.length > 0) throw new NfsError(Nfs3Status.TOOSMALL, 'not even one entry fits the reply');
     results.uint32(Nfs3Status.OK);
     writePostOpAttributes(results, dir, target.at);
     results.fixedOpaque(ours);
-    for (const entry of entries.slice(start, end)) {
-      results.bool(true).uint64(entry.fileid).string(entry.name).uint64(entry.cookie);
+    for (const entry of entries.slice(0, end)) {
+      results.bool(true).uint64(entry.ino).string(entry.name).uint64(entry.cookie);
       if (plus) {
-        writePostOpAttributes(results, entry.attrs, attributeContext(target.share.shareId, entry.fileid));
+        writePostOpAttributes(results, entry.attrs, attributeContext(target.share.shareId, entry.ino));
         results.bool(true);
-        writeHandle(results, encodeHandle({ shareId: target.share.shareId, ino: entry.fileid }));
+        writeHandle(results, encodeHandle({ shareId: target.share.shareId, ino: entry.ino }));
       }
     }
     results.bool(false).bool(end === entries.length);
@@ -209,8 +207,9 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       const guard = readGuard(call.args);
       const attrs = await beforeChange(target);
       if (guard !== undefined && guard !== attrs.mtimeNs) throw new NfsError(Nfs3Status.NOT_SYNC, 'the object changed since the client looked');
-      checkSetAttributes(target, call, attrs, set);
-      await target.namespace.setattr(target.ino, attributeChange(set));
+      const change = attributeChange(set);
+      checkAttributeChange(target.share, call.auth, attrs, change);
+      await target.namespace.setattr(target.ino, change);
       await afterChange(target);
       results.uint32(Nfs3Status.OK);
       targetWcc(results, target);
@@ -220,7 +219,7 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       const name = checkedName(readName(call.args));
       const dir = await attributesOf(target);
       if (dir.kind !== 'dir') throw new NfsError(Nfs3Status.NOTDIR, 'not a directory');
-      requireAccess(target, call, dir, Access.LOOKUP);
+      requireAccess(target.share, call.auth, dir, Access.LOOKUP);
       const found = name === '.' ? { ino: target.ino, attrs: dir } : name === '..' ? await parentOf(target) : await target.namespace.lookup(target.ino, name);
       results.uint32(Nfs3Status.OK);
       writeHandle(results, encodeHandle({ shareId: target.share.shareId, ino: found.ino }));
@@ -249,7 +248,7 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       const attrs = await attributesOf(target);
       if (attrs.kind === 'dir') throw new NfsError(Nfs3Status.ISDIR, 'a directory');
       // Reading a file one may only run is reading too: the client needs its bytes to run it.
-      requireAccess(target, call, attrs, Access.READ | Access.EXECUTE);
+      requireAccess(target.share, call.auth, attrs, Access.READ | Access.EXECUTE);
       const { data, eof } = await target.namespace.read(target.ino, Number(offset), count).catch((err: unknown) => {
         if (nfsStatusOf(err) === Nfs3Status.NOENT) throw new NfsError(Nfs3Status.STALE, 'the object is gone from the bucket');
         throw err;
@@ -267,7 +266,7 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
       const attrs = await beforeChange(target);
       if (attrs.kind === 'dir') throw new NfsError(Nfs3Status.ISDIR, 'a directory');
       if (offset + BigInt(count) > BigInt(MAX_FILE_SIZE)) throw new NfsError(Nfs3Status.FBIG, 'beyond S3\'s largest object');
-      requireWrite(target, call, attrs);
+      requireWrite(target.share, call.auth, attrs);
       const written = data.subarray(0, Math.min(count, data.length));
       target.attrs = await target.namespace.write(target.ino, Number(offset), written, stable !== Stable.UNSTABLE);
       results.uint32(Nfs3Status.OK);
@@ -365,38 +364,17 @@ export function nfs3Program(shares: ShareRegistry): RpcProgram {
   return { name: 'nfs', program: NFS_PROGRAM, versions: { 3: procedures } };
 }
 
-interface DirEntry {
-  fileid: number;
-  name: string;
-  cookie: bigint;
-  attrs: FileAttributes;
-}
-
 /**
- * ".", ".." and the directory's entries in name order. Cookies name an entry, not a place in a list: 1 and 2 for
- * the dots, inode + 2 for the rest, so a client resuming after an entry that has since gone still goes on at the
- * right name.
+ * ".", ".." and the directory's entries after the cookie, in name order: the dots have cookies 1 and 2, the
+ * entries those of share-directory.ts.
  */
-async function directoryEntries(target: Resolved, dir: FileAttributes): Promise<DirEntry[]> {
+async function directoryEntries(target: Resolved, dir: FileAttributes, cookie: bigint): Promise<DirectoryEntry[]> {
   const parent = await parentOf(target);
-  const listed: NamespaceEntry[] = await target.namespace.readdir(target.ino);
-  return [
-    { fileid: target.ino, name: '.', cookie: 1n, attrs: dir },
-    { fileid: parent.ino, name: '..', cookie: 2n, attrs: parent.attrs },
-    ...listed.map((e) => ({ fileid: e.ino, name: e.name, cookie: BigInt(e.ino) + 2n, attrs: e.attrs })),
+  const dots: DirectoryEntry[] = [
+    { ino: target.ino, name: '.', cookie: 1n, attrs: dir },
+    { ino: parent.ino, name: '..', cookie: 2n, attrs: parent.attrs },
   ];
-}
-
-/** The index of the first entry after the one the cookie names. */
-async function resumeAfter(target: Resolved, entries: DirEntry[], cookie: bigint): Promise<number> {
-  if (cookie === 0n) return 0;
-  if (cookie <= 2n) return Number(cookie);
-  const at = entries.findIndex((e) => e.cookie === cookie);
-  if (at >= 0) return at + 1;
-  const name = await target.namespace.nameOf(Number(cookie - 2n));
-  if (name === undefined) throw new NfsError(Nfs3Status.BAD_COOKIE, `cookie ${cookie} names no entry`);
-  const next = entries.findIndex((e, i) => i >= 2 && e.name > name);
-  return next < 0 ? entries.length : next;
+  return [...dots.filter((d) => d.cookie > cookie), ...await entriesAfter(target.namespace, target.ino, cookie <= 2n ? 0n : cookie)];
 }
 
 async function parentOf(target: Resolved): Promise<{ ino: number; attrs: FileAttributes }> {
@@ -404,43 +382,8 @@ async function parentOf(target: Resolved): Promise<{ ino: number; attrs: FileAtt
   return { ino, attrs: await target.namespace.getattr(ino) };
 }
 
-/** The verifier READDIR hands out with its cookies: cookies stay valid as long as the share does. */
-function cookieVerifier(target: Resolved): Buffer {
-  return Buffer.from(target.share.shareId.slice('share-'.length).padEnd(16, '0'), 'hex');
-}
-
 function attributeContext(shareId: string, fileid: number): AttributeContext {
   return { fsid: BigInt(`0x${shareId.slice('share-'.length)}`), fileid };
-}
-
-/** The server decides, not the client: a call the mode bits do not allow the (squashed) caller is refused. */
-function requireAccess(target: Resolved, call: RpcCall, attrs: FileAttributes, anyOf: number): void {
-  if (grantedAccess(attrs, callerOf(target.share, call.auth), anyOf, true) === 0) throw new NfsError(Nfs3Status.ACCES, 'the mode bits do not allow it');
-}
-
-/** The owner and group a caller's new file or directory gets. */
-function ownerOf(caller: Caller): { uid: number; gid: number } {
-  return { uid: caller.uid, gid: caller.gids[0] ?? caller.uid };
-}
-
-/** The owner may always write its file, as with a local file it opened for writing before a chmod. */
-function requireWrite(target: Resolved, call: RpcCall, attrs: FileAttributes): void {
-  const caller = callerOf(target.share, call.auth);
-  if (caller.uid !== attrs.uid) requireAccess(target, call, attrs, Access.MODIFY | Access.EXTEND);
-}
-
-/** POSIX's rules: owner and group change by the owner (owner only by root), a size by a writer, times by either. */
-function checkSetAttributes(target: Resolved, call: RpcCall, attrs: FileAttributes, set: SetAttributes): void {
-  const caller = callerOf(target.share, call.auth);
-  const owner = caller.uid === 0 || caller.uid === attrs.uid;
-  if ((set.mode !== undefined || set.gid !== undefined) && !owner) throw new NfsError(Nfs3Status.PERM, 'only the owner changes the mode or group');
-  if (set.uid !== undefined && set.uid !== attrs.uid && caller.uid !== 0) throw new NfsError(Nfs3Status.PERM, 'only root changes the owner');
-  if (set.size !== undefined) {
-    if (attrs.kind === 'dir') throw new NfsError(Nfs3Status.INVAL, 'a directory has no size to set');
-    if (set.size > MAX_FILE_SIZE) throw new NfsError(Nfs3Status.FBIG, 'beyond S3\'s largest object');
-    requireWrite(target, call, attrs);
-  }
-  if ((set.atime !== undefined || set.mtime !== undefined) && !owner) requireWrite(target, call, attrs);
 }
 
 function attributeChange(set: SetAttributes): AttributeChange {
@@ -453,12 +396,6 @@ function attributeChange(set: SetAttributes): AttributeChange {
     ...(set.atime !== undefined ? { atimeNs: time(set.atime) } : {}),
     ...(set.mtime !== undefined ? { mtimeNs: time(set.mtime) } : {}),
   };
-}
-
-function checkedName(name: string): string {
-  if (name === '') throw new NfsError(Nfs3Status.NOENT, 'an empty name');
-  if (Buffer.byteLength(name) > NAME_MAX) throw new NfsError(Nfs3Status.NAMETOOLONG, 'a name longer than 255 bytes');
-  return name;
 }
 
 function padded(length: number): number {

@@ -3,10 +3,10 @@
  */
 import type { FileAttributes } from '../../../storage/files/file-attributes.js';
 import { XdrDecodeError, type XdrReader, type XdrWriter } from '../rpc/xdr.js';
+import { MAX_FILE_SIZE } from './nfs-limits.js';
 
 export const NFS3_FHSIZE = 64;
-/** filename3 and nfspath3 are unbounded strings in the RFC; names longer than NAME_MAX are refused anyway. */
-export const NAME_MAX = 255;
+/** filename3 and nfspath3 are unbounded strings in the RFC: read up to this, names longer than NAME_MAX refused later. */
 const MAX_PATH = 4096;
 
 /** ftype3 */
@@ -68,9 +68,6 @@ export interface SetAttributes {
   atime?: bigint | 'server';
   mtime?: bigint | 'server';
 }
-
-/** Files larger than S3's largest object cannot be stored. */
-export const MAX_FILE_SIZE = 5 * 2 ** 40;
 
 function readTime(args: XdrReader): bigint {
   const seconds = BigInt(args.uint32());
