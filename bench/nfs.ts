@@ -373,7 +373,7 @@ async function bench(): Promise<void> {
   if (sgwWrite.value === undefined) {
     // sgw could not take the write, so the read row reads what an S3 client put, through the bucket, not the cache.
     await step('pre-loading the file into the share\'s bucket', upload(sgw.s3, SHARE_BUCKET, SEQ_FILE, data));
-    await step('sgw share refresh', sgw.d.sgwJson('share', 'refresh', SHARE));
+    await step('sgw share refresh', sgw.d.sgwJson('share', 'refresh', SHARE, '--wait'));
     readNote = 'sgw read from the bucket (its write failed, so the file was put with the S3 SDK), not from its cache';
   }
   const read: Row = { name: `seq read ${sizeLabel}`, unit: 'MB/s', baseLabel: 'ganesha', base: await seqRead(ganesha, readLocal), sgw: { value: await seqRead(sgw.side, readLocal) } };

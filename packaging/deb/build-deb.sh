@@ -46,10 +46,20 @@ git -C "$root" ls-files -z -- package.json package-lock.json bin | (cd "$root" &
 # Compiled into the package rather than copied from dist/: no stale output of deleted sources, no source maps.
 (cd "$root" && node_modules/.bin/tsc -p tsconfig.json --outDir "$app/dist" --sourceMap false >&2)
 
-# Native modules are compiled here, not fetched prebuilt; node-gyp takes the headers of the installed Node.
-export npm_config_build_from_source=true
-[ -f /usr/include/node/node_version.h ] && export npm_config_nodedir=/usr
-(cd "$app" && npm ci --omit=dev --no-audit --no-fund --loglevel=error >&2)
+# Native modules are compiled on this machine, not fetched prebuilt. better-sqlite3 (the only dependency with an
+# install script) is taken from the checkout's own install when that was compiled here for the same version and
+# the same Node ABI, and otherwise compiled afresh; node-gyp takes the headers of the installed Node.
+built="$root/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+want=$(node -p "require('$root/package-lock.json').packages['node_modules/better-sqlite3'].version")
+have=$(node -p "try { require('$root/node_modules/better-sqlite3/package.json').version } catch { '' }")
+if [ -f "$built" ] && [ "$want" = "$have" ] && node -e "process.dlopen({ exports: {} }, '$built')" 2>/dev/null; then
+  (cd "$app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+  install -D -m 0644 "$built" "$app/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+else
+  export npm_config_build_from_source=true
+  [ -f /usr/include/node/node_version.h ] && export npm_config_nodedir=/usr
+  (cd "$app" && npm ci --omit=dev --no-audit --no-fund --loglevel=error >&2)
+fi
 "$root/node_modules/.bin/oclif" manifest "$app" >&2
 
 # Pruning: build intermediates and sources of the native module, type declarations, docs, repository files.

@@ -2,6 +2,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import { SgwError, asSgwError } from '../errors.js';
 import { defaultSocketPath } from '../paths.js';
 import type { Method, Params, Result } from '../rpc/api.js';
+import { progressLines, type Progress, type ProgressDisplay } from './progress-model.js';
 import type { View } from './view.js';
 
 /**
@@ -36,22 +37,29 @@ export abstract class SgwCommand extends Command {
   }
 
   /**
-   * Polls `next` every half second while `busy`, reporting each change of progress: a JSON line on stdout with
-   * --json or into a pipe, a line on stderr for a person. Returns the last state.
+   * Polls `next` every half second while `busy`, reporting each change of progress. On a terminal a bar on stderr,
+   * redrawn in place and left showing how it ended. Otherwise lines: a JSON line on stdout with --json or into a
+   * pipe, or with `lines` 'stderr' a text line on stderr, for commands whose stdout scripts parse as one document.
+   * A `progress` of words alone measures nothing. Returns the last state.
    */
-  protected async follow<T>(flags: { json?: boolean }, state: T, busy: (s: T) => boolean, next: () => Promise<T>, progress: (s: T) => string): Promise<T> {
-    const lines = flags.json || !process.stdout.isTTY;
-    let shown = '';
-    while (busy(state)) {
-      const line = progress(state);
-      if (line !== shown) {
-        shown = line;
-        if (lines) process.stdout.write(`${JSON.stringify({ progress: line })}\n`);
-        else process.stderr.write(`${line}\n`);
+  protected async follow<T>(flags: { json?: boolean }, state: T, busy: (s: T) => boolean, next: () => Promise<T>,
+    progress: (s: T) => Progress | string, lines: 'stdout' | 'stderr' = 'stdout'): Promise<T> {
+    const reading = (s: T): Progress => {
+      const p = progress(s);
+      return typeof p === 'string' ? { label: p } : p;
+    };
+    const display = await progressDisplay(flags, lines);
+    try {
+      while (busy(state)) {
+        display.show(reading(state));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        state = await next();
       }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      state = await next();
+    } catch (err) {
+      await display.end();
+      throw err;
     }
+    await display.end(reading(state));
     return state;
   }
 
@@ -65,6 +73,11 @@ export abstract class SgwCommand extends Command {
     process.stderr.write(`Error: ${failure.message}\n`);
     return this.exit(failure.exitCode);
   }
+}
+
+async function progressDisplay(flags: { json?: boolean }, lines: 'stdout' | 'stderr'): Promise<ProgressDisplay> {
+  if (!flags.json && process.stdout.isTTY && process.stderr.isTTY) return (await import('./progress-bar.js')).progressBar(process.stderr);
+  return progressLines(lines === 'stdout' && (flags.json || !process.stdout.isTTY) ? 'stdout' : 'stderr');
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ShareDetails } from '../rpc/api.js';
+import type { ShareDetails, ShareRefreshStatus } from '../rpc/api.js';
 import { fields, type View } from './view.js';
 
 export function shareView(s: ShareDetails): View {
@@ -16,5 +16,12 @@ export function shareView(s: ShareDetails): View {
     ['Cache stale timeout', s.cacheStaleTimeoutSeconds === 0 ? 'off (sgw share refresh)' : `${s.cacheStaleTimeoutSeconds} s`],
     ['Upload settle', `${s.uploadSettleSeconds} s`],
     ['Created', s.createdAt],
-  ])];
+  ]), ...(s.refresh ? refreshView(s.refresh, 'Latest refresh') : [])];
+}
+
+export function refreshView(r: ShareRefreshStatus, title: string): View {
+  const folders = r.folders.length === 0 ? 'all, listed again as they are browsed' : `${r.folders.join(', ')}${r.recursive ? ', and everything below' : ''}`;
+  const status = r.running ? `running${r.folders.length === 0 ? '' : `, ${r.foldersDone} of ${r.folders.length} folders listed`}`
+    : r.error ? `failed: ${r.error.message}` : 'done';
+  return [fields(title, [['Refresh', r.refreshId], ['Share', r.shareId], ['Folders', folders], ['Status', status], ['Started', r.startedAt], ['Finished', r.finishedAt]])];
 }

@@ -1,6 +1,7 @@
 import type { CloudTraffic } from '../storage/backends/metered-store.js';
 import type { Catalog } from '../storage/catalog/catalog.js';
 import type { ShareRegistry } from '../storage/files/share-registry.js';
+import type { AuditLog } from './audit/audit-log.js';
 import type { Logger } from './logger.js';
 import type { ScheduledSnapshots } from './scheduled-snapshots.js';
 import type { StorageEngines } from './storage-engines.js';
@@ -28,4 +29,6 @@ export interface DaemonContext {
   tapes: TapeGateway;
   /** What every engine sends to and fetches from the object stores: its limits and counters. */
   traffic: CloudTraffic;
+  /** Who changed what: every state-changing call over the control socket. */
+  audit: AuditLog;
 }

@@ -5,6 +5,8 @@ import { CloudTraffic } from '../storage/backends/metered-store.js';
 import { Catalog } from '../storage/catalog/catalog.js';
 import { VERSION } from '../version.js';
 import { createHandlers } from './api/handlers.js';
+import { AuditLog } from './audit/audit-log.js';
+import { auditedCalls } from './audit/audited-calls.js';
 import { savedBandwidth } from './bandwidth-settings.js';
 import { ControlServer } from './control-server.js';
 import type { DaemonContext } from './context.js';
@@ -59,6 +61,7 @@ export class Daemon {
     private readonly shares: ShareRegistry,
     private readonly tapes: TapeGateway,
     private readonly control: ControlServer,
+    private readonly audit: AuditLog,
     private readonly metrics: MetricsEndpoint | undefined,
     private readonly log: Logger,
   ) {}
@@ -73,6 +76,7 @@ export class Daemon {
     let shares: ShareRegistry | undefined;
     let tapes: TapeGateway | undefined;
     let metrics: MetricsEndpoint | undefined;
+    let audit: AuditLog | undefined;
     try {
       catalog = Catalog.open(path.join(stateDir, 'catalog.db'));
       const traffic = new CloudTraffic(savedBandwidth(catalog));
@@ -93,17 +97,19 @@ export class Daemon {
         nfs: nfsListen, ...(portmapListen ? { portmap: portmapListen } : {}), shares: shareRegistry, log: log.child({ target: 'nfs' }),
       }), ' (a kernel NFS server?)');
       const schedules = new ScheduledSnapshots(catalog, engines, log.child({ scheduler: 'snapshots' }));
+      audit = await AuditLog.open(stateDir);
       const ctx: DaemonContext = {
         catalog, stateDir, socketPath, startedAt: new Date(), log, engines, schedules, iscsi: { portal, host: iscsiListen.host, targets },
-        nfs: { server: nfs, host: nfsListen.host }, shares, tapes, traffic,
+        nfs: { server: nfs, host: nfsListen.host }, shares, tapes, traffic, audit,
       };
       if (metricsListen) metrics = await listenOn('metrics', metricsListen, '--metrics-listen', () => MetricsEndpoint.listen(metricsListen, () => metricsSnapshot(ctx), log));
-      const control = new ControlServer(createHandlers(ctx), log);
+      const control = new ControlServer(createHandlers(ctx), log, auditedCalls(audit));
       await control.listen(socketPath);
       log.info({ version: VERSION, stateDir, socket: socketPath, iscsiPort: portal.port, nfsPort: nfs.port, pid: process.pid }, 'sgwd ready');
       schedules.start();
-      return new Daemon(lock, catalog, engines, schedules, portal, nfs, shares, tapes, control, metrics, log);
+      return new Daemon(lock, catalog, engines, schedules, portal, nfs, shares, tapes, control, audit, metrics, log);
     } catch (err) {
+      await audit?.close();
       await metrics?.close();
       await nfs?.close();
       await shares?.close();
@@ -120,6 +126,8 @@ export class Daemon {
   async stop(): Promise<void> {
     this.log.info('sgwd stopping');
     await this.control.close();
+    // After the control server: the calls it let finish are recorded first.
+    await this.audit.close();
     await this.metrics?.close();
     await this.portal.close();
     await this.nfs.close();

@@ -2,6 +2,8 @@
  * The control API between the sgw CLI and sgwd: method names with their parameter and result shapes. Types only,
  * so the CLI pays nothing at run time for importing it.
  */
+import type { WireError } from '../errors.js';
+
 export type BackendSettings =
   | { kind: 'local' }
   | { kind: 's3'; bucket: string; region: string; endpoint?: string; prefix?: string; profile?: string };
@@ -165,6 +167,33 @@ export interface ShareDetails extends ShareSummary, ShareOptions {
   prefix: string;
   /** The path NFS clients mount: /<share name>. */
   exportPath: string;
+  /** The share's latest refresh since sgwd started (sgw share describe only). */
+  refresh?: ShareRefreshStatus;
+}
+
+/**
+ * A refresh of a share's listings, running in the background as AWS's RefreshCache does; refreshId stands for
+ * the NotificationId of its completion.
+ */
+export interface ShareRefreshStatus {
+  refreshId: string;
+  shareId: string;
+  /** The folders listed again at once; none: the whole share, listed again as it is browsed. */
+  folders: string[];
+  recursive: boolean;
+  running: boolean;
+  startedAt: string;
+  finishedAt: string | null;
+  /** How many of `folders` have been listed again. */
+  foldersDone: number;
+  /** Why it failed; null while it runs and once it succeeded. */
+  error: WireError | null;
+}
+
+/** `refreshed` names the share; `refresh` is as the refresh was when the call returned (with wait: when it ended). */
+export interface ShareRefreshResult {
+  refreshed: string;
+  refresh: ShareRefreshStatus;
 }
 
 export type CreateShareParams = { name: string; bucket: string; prefix?: string } & Partial<ShareOptions>;
@@ -350,11 +379,13 @@ export interface DrainStatus {
   queue: UploadQueue;
 }
 
-/** One line of the audit log. */
+/** One line of the audit log: a call that could change the gateway (calls that only read are not recorded). */
 export interface AuditRecord {
+  /** When the call finished (ISO 8601, UTC), so the log is in time order. */
   time: string;
-  /** The caller's user id from the socket's peer credentials; null where they could not be read. */
+  /** The caller's real user id from the socket's peer credentials; null where they could not be read. */
   uid: number | null;
+  /** The calling process; null where it could not be found out. */
   pid: number | null;
   action: string;
   /** The call's parameters with every secret replaced by "***". */
@@ -387,7 +418,10 @@ export interface Api {
   'share.update': { params: UpdateShareParams; result: ShareDetails };
   'share.delete': { params: { share: string; force?: boolean }; result: { deleted: string } };
   'share.sync': { params: { share: string; wait?: boolean }; result: ShareSyncResult };
-  'share.refresh': { params: { share: string; folders?: string[]; recursive?: boolean; wait?: boolean }; result: { refreshed: string } };
+  /** Starts a refresh, or joins the same one running; with wait, returns once it has ended (failing as it failed). */
+  'share.refresh': { params: { share: string; folders?: string[]; recursive?: boolean; wait?: boolean }; result: ShareRefreshResult };
+  /** One of the share's recent refreshes (sgwd keeps the last few per share until it stops). */
+  'share.refresh.status': { params: { share: string; refreshId: string }; result: ShareRefreshStatus };
   'share.restore': { params: { share: string; path: string; days?: number; tier?: 'Expedited' | 'Standard' | 'Bulk' }; result: { shareId: string; path: string; key: string; status: 'RESTORING' } };
   'snapshot.list': { params: { volume?: string; fromBucket?: boolean }; result: SnapshotSummary[] };
   'snapshot.create': { params: CreateSnapshotParams; result: SnapshotDetails };
@@ -409,6 +443,8 @@ export interface Api {
   'gateway.metrics': { params: NoParams; result: MetricsSnapshot };
   /** Starts uploading everything at once (no settle time) and reports what is still to go. */
   'gateway.drain': { params: NoParams; result: DrainStatus };
+  /** What the drain has still to upload; read-only, for polling. */
+  'gateway.drain.status': { params: NoParams; result: DrainStatus };
   /** The daemon answers, then stops as on SIGTERM. */
   'gateway.stop': { params: NoParams; result: { stopping: true; pid: number } };
   'gateway.bandwidth.show': { params: NoParams; result: BandwidthShow };

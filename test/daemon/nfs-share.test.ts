@@ -68,7 +68,7 @@ t.test('a bucket filled by a plain S3 client, read through a share with libnfs',
 
   // An object in an archive class is listed; reading it says "later" until sgw share restore brings it back.
   await client.send(new PutObjectCommand({ Bucket: 'team-files', Key: 'projects/cold/ledger.txt', Body: 'archived ledger', StorageClass: 'GLACIER' }));
-  t.match(await d.sgwJson('share', 'refresh', 'team', '--folder', '/', '--recursive'), { refreshed: /^share-/ });
+  t.match(await d.sgwJson('share', 'refresh', 'team', '--folder', '/', '--recursive', '--wait'), { refreshed: /^share-/, refresh: { running: false, error: null } });
   t.match((await runClient('nfs-ls', [await nfsUrl(d, 'team', '/cold')])).stdout, /ledger\.txt/, 'listed (refreshed recursively)');
   const cold = await runClient('nfs-cat', [await nfsUrl(d, 'team', '/cold/ledger.txt')], 10_000);
   t.not(cold.stdout, 'archived ledger', `not readable before its restore (${cold.stderr.trim().split('\n')[0]})`);

@@ -19,7 +19,7 @@ export default class GatewayStop extends SgwCommand {
     const { flags } = await this.parse(GatewayStop);
     let drained: DrainStatus | undefined;
     if (flags.drain) {
-      drained = await this.follow(flags, await this.call(flags, 'gateway.drain', {}), (s) => !s.drained, () => this.call(flags, 'gateway.drain', {}), drainText);
+      drained = await this.follow(flags, await this.call(flags, 'gateway.drain', {}), (s) => !s.drained, () => this.call(flags, 'gateway.drain.status', {}), drainText);
     }
     const { pid } = await this.call(flags, 'gateway.stop', {});
     const deadline = Date.now() + STOP_TIMEOUT_MS;

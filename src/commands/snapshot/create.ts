@@ -25,12 +25,11 @@ The status is PENDING until the upload is done, then COMPLETED. With --wait the 
       volume: args.volume, ...(flags.description === undefined ? {} : { description: flags.description }),
       ...(flags['from-recovery-point'] ? { fromRecoveryPoint: true } : {}),
     });
-    const { recoveryPointAt } = snapshot;
-    let shown = -1;
-    while (flags.wait && snapshot.status === 'PENDING') {
-      if (snapshot.progressPercent !== shown) process.stderr.write(`${snapshot.snapshotId}: ${(shown = snapshot.progressPercent)}%\n`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      snapshot = { ...await this.call(flags, 'snapshot.describe', { snapshot: snapshot.snapshotId }), ...(recoveryPointAt === undefined ? {} : { recoveryPointAt }) };
+    const { snapshotId, recoveryPointAt } = snapshot;
+    if (flags.wait) {
+      snapshot = await this.follow(flags, snapshot, (s) => s.status === 'PENDING',
+        async () => ({ ...await this.call(flags, 'snapshot.describe', { snapshot: snapshotId }), ...(recoveryPointAt === undefined ? {} : { recoveryPointAt }) }),
+        (s) => ({ label: s.snapshotId, done: s.progressPercent, total: 100 }), 'stderr');
     }
     await this.show(flags, snapshot, snapshotView);
     if (flags.wait && snapshot.status !== 'COMPLETED') this.exit(1);

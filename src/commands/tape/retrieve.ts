@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { SgwCommand } from '../../cli/sgw-command.js';
+import type { Progress } from '../../cli/progress-model.js';
 import { tapeView } from '../../cli/tape-view.js';
+import type { TapeDetails } from '../../rpc/api.js';
 
 export default class TapeRetrieve extends SgwCommand {
   static override summary = 'Bring an ARCHIVED tape back into the library, read-only.';
@@ -14,9 +16,14 @@ export default class TapeRetrieve extends SgwCommand {
     let tape = await this.call(flags, 'tape.retrieve', { barcode: args.barcode });
     if (flags.wait) {
       tape = await this.follow(flags, tape, (t) => t.status === 'RETRIEVING',
-        () => this.call(flags, 'tape.describe', { barcode: args.barcode }), (t) => `${t.barcode}: ${t.status} ${t.progress ?? 0}%, expected by ${t.retrievalEta ?? '-'}`);
+        () => this.call(flags, 'tape.describe', { barcode: args.barcode }), retrievalProgress);
     }
     await this.show(flags, tape, tapeView);
     if (flags.wait && tape.status !== 'RETRIEVED') this.exit(1);
   }
+}
+
+function retrievalProgress(t: TapeDetails): Progress {
+  if (t.status === 'RETRIEVING') return { label: `${t.barcode} RETRIEVING, expected by ${t.retrievalEta ?? '-'}`, done: t.progress ?? 0, total: 100 };
+  return { label: `${t.barcode} ${t.status}`, done: t.status === 'RETRIEVED' ? 100 : 0, total: 100 };
 }

@@ -28,7 +28,8 @@ export function operationsHandlers(ctx: DaemonContext) {
   };
   return {
     'gateway.metrics': withoutParams(() => metricsSnapshot(ctx)),
-    'gateway.drain': withoutParams(() => drain.status()),
+    'gateway.drain': withoutParams(() => drain.start()),
+    'gateway.drain.status': withoutParams(() => drain.status()),
     'gateway.stop': withoutParams(() => {
       ctx.log.info('stop requested over the control socket');
       // The same path as SIGTERM from systemd: requests running finish, then everything closes in order.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { SgwError } from '../../errors.js';
-import type { ShareDetails, ShareSummary, ShareSyncResult } from '../../rpc/api.js';
+import type { ShareDetails, ShareRefreshResult, ShareRefreshStatus, ShareSummary, ShareSyncResult } from '../../rpc/api.js';
 import type { ShareRecord } from '../../storage/catalog/catalog.js';
 import { changeableSettings, checkedSettings, DEFAULT_SETTINGS, shareLocation } from '../../storage/files/share-settings.js';
 import type { DaemonContext } from '../context.js';
@@ -18,7 +18,10 @@ const updateParams = changeableSettings.partial().extend({ share: z.string().min
 const shareParam = z.object({ share: z.string().min(1) }).strict();
 const deleteParams = shareParam.extend({ force: z.boolean().optional() }).strict();
 const syncParams = shareParam.extend({ wait: z.boolean().optional() }).strict();
-const refreshParams = shareParam.extend({ folders: z.array(z.string().min(1)).max(100).optional(), recursive: z.boolean().optional() }).strict();
+const refreshParams = shareParam.extend({
+  folders: z.array(z.string().min(1)).max(100).optional(), recursive: z.boolean().optional(), wait: z.boolean().optional(),
+}).strict();
+const refreshStatusParams = shareParam.extend({ refreshId: z.string().min(1) }).strict();
 const restoreParams = shareParam.extend({
   path: z.string().min(1), days: z.number().int().min(1).max(30).optional(), tier: z.enum(['Expedited', 'Standard', 'Bulk']).optional(),
 }).strict();
@@ -53,7 +56,11 @@ export function shareHandlers(ctx: DaemonContext) {
       ctx.log.info({ shareId: record.shareId, name: shareName, location: record.location }, 'share created');
       return details(record);
     },
-    'share.describe': (params: unknown): ShareDetails => details(shareOf(parseParams(shareParam, params).share)),
+    'share.describe': (params: unknown): ShareDetails => {
+      const share = shareOf(parseParams(shareParam, params).share);
+      const refresh = ctx.shares.refreshStatus(share.shareId);
+      return { ...details(share), ...(refresh ? { refresh } : {}) };
+    },
     'share.update': (params: unknown): ShareDetails => {
       const { share, ...change } = parseParams(updateParams, params);
       const current = shareOf(share);
@@ -62,11 +69,19 @@ export function shareHandlers(ctx: DaemonContext) {
       ctx.log.info({ shareId: current.shareId, change }, 'share updated');
       return details({ ...current, settings });
     },
-    'share.refresh': async (params: unknown) => {
-      const { share: idOrName, folders, recursive } = parseParams(refreshParams, params);
+    // As AWS's RefreshCache: asynchronous, its end observed by polling share.refresh.status (or awaited with wait).
+    'share.refresh': async (params: unknown): Promise<ShareRefreshResult> => {
+      const { share: idOrName, folders, recursive, wait } = parseParams(refreshParams, params);
       const share = shareOf(idOrName);
-      await ctx.shares.refresh(share.shareId, folders, recursive ?? false);
-      return { refreshed: share.shareId };
+      const started = await ctx.shares.startRefresh(share.shareId, folders, recursive ?? false);
+      return { refreshed: share.shareId, refresh: wait ? await ctx.shares.refreshEnded(share.shareId, started.refreshId) : started };
+    },
+    'share.refresh.status': (params: unknown): ShareRefreshStatus => {
+      const { share: idOrName, refreshId } = parseParams(refreshStatusParams, params);
+      const share = shareOf(idOrName);
+      const status = ctx.shares.refreshStatus(share.shareId, refreshId);
+      if (!status) throw new SgwError('SGW_NOT_FOUND', `share ${share.name} has no refresh ${refreshId} (sgwd keeps the last few since it started)`);
+      return status;
     },
     // The restored copy stays readable for `days` (AWS's gateway keeps it for a day unless told otherwise).
     'share.restore': async (params: unknown) => {

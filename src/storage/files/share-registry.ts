@@ -1,11 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { SgwError } from '../../errors.js';
+import { SgwError, asSgwError } from '../../errors.js';
 import { emptyCloudCounters, type CloudTraffic } from '../backends/metered-store.js';
 import { openObjectStore } from '../backends/open-backend.js';
 import type { ObjectStore, RestoreOptions } from '../backends/object-store.js';
-import type { CloudCounters, IoCounters } from '../../rpc/api.js';
+import type { CloudCounters, IoCounters, ShareRefreshStatus } from '../../rpc/api.js';
 import { emptyIoCounters } from '../io-counters.js';
 import type { Catalog, ShareRecord } from '../catalog/catalog.js';
 import { shareStoreConfig } from '../gateway-backend.js';
@@ -16,6 +17,14 @@ export interface OpenShare {
   namespace: ShareNamespace;
 }
 
+interface RefreshRun {
+  status: ShareRefreshStatus;
+  /** The folders and depth: a refresh of the same scope is joined. */
+  scope: string;
+  ended: Promise<void>;
+  failure?: unknown;
+}
+
 interface Opened extends OpenShare {
   /** The settings last seen: when they change, what was listed with the old defaults is listed again. */
   settings: string;
@@ -23,6 +32,8 @@ interface Opened extends OpenShare {
 }
 
 const MAX_REFRESHES = 2;
+/** Finished refreshes whose status each share keeps for callers polling it. */
+const KEPT_REFRESHES = 10;
 /** Bytes of clean files each share's cache keeps by default (SGW_FILE_CACHE_BYTES overrides). */
 const DEFAULT_CACHE_BYTES = 8 * 1024 ** 3;
 
@@ -33,7 +44,7 @@ const DEFAULT_CACHE_BYTES = 8 * 1024 ** 3;
  */
 export class ShareRegistry {
   private readonly opened = new Map<string, Promise<Opened>>();
-  private readonly refreshing = new Map<string, number>();
+  private readonly refreshes = new Map<string, RefreshRun[]>();
   private readonly cacheBytes: number;
   private readonly cloud = new Map<string, CloudCounters>();
   private readonly io = new Map<string, IoCounters>();
@@ -72,21 +83,55 @@ export class ShareRegistry {
   }
 
   /**
-   * Makes a share list its bucket again (sgw share refresh): everything lazily, or the folders given at once. As
-   * AWS's RefreshCache, at most two run on a share at a time; false when there is no such share.
+   * Starts making a share list its bucket again (sgw share refresh): everything lazily, or the folders given at
+   * once. The same refresh still running is joined rather than run twice; as AWS's RefreshCache, at most two
+   * others run on a share at a time. Returns at once: the run goes on in the background and ends in its status.
    */
-  async refresh(idOrName: string, folders?: string[], recursive = false): Promise<boolean> {
+  async startRefresh(idOrName: string, folders: string[] = [], recursive = false): Promise<ShareRefreshStatus> {
     const opened = await this.open(idOrName);
-    if (!opened) return false;
-    const running = this.refreshing.get(opened.share.shareId) ?? 0;
-    if (running >= MAX_REFRESHES) throw new SgwError('SGW_LIMIT_EXCEEDED', `${MAX_REFRESHES} refreshes of ${opened.share.name} are running; try again once one is done`);
-    this.refreshing.set(opened.share.shareId, running + 1);
-    try {
-      if (folders && folders.length > 0) await opened.namespace.refreshFolders(folders, recursive);
-      else await opened.namespace.refresh();
-    } finally {
-      this.refreshing.set(opened.share.shareId, (this.refreshing.get(opened.share.shareId) ?? 1) - 1);
-    }
+    if (!opened) throw new SgwError('SGW_NOT_FOUND', `there is no share ${idOrName}`);
+    const { shareId, name } = opened.share;
+    const wanted = [...new Set(folders)];
+    const deep = wanted.length > 0 && recursive;
+    const scope = JSON.stringify([[...wanted].sort(), deep]);
+    const runs = this.refreshes.get(shareId) ?? [];
+    const running = runs.filter((run) => run.status.running);
+    const same = running.find((run) => run.scope === scope);
+    if (same) return { ...same.status };
+    if (running.length >= MAX_REFRESHES) throw new SgwError('SGW_LIMIT_EXCEEDED', `${MAX_REFRESHES} refreshes of ${name} are running; try again once one is done`);
+    const status: ShareRefreshStatus = {
+      refreshId: `refresh-${randomBytes(4).toString('hex')}`, shareId, folders: wanted, recursive: deep,
+      running: true, startedAt: new Date().toISOString(), finishedAt: null, foldersDone: 0, error: null,
+    };
+    const run = { status, scope } as RefreshRun;
+    runs.push(run);
+    this.refreshes.set(shareId, runs);
+    // Started before returning, so that a whole-share refresh has dropped its listings when the caller hears of it.
+    run.ended = this.runRefresh(opened.namespace, run);
+    return { ...status };
+  }
+
+  /** A refresh of the share by its ID, or the latest one; undefined when sgwd has not kept it. */
+  refreshStatus(shareId: string, refreshId?: string): ShareRefreshStatus | undefined {
+    const runs = this.refreshes.get(shareId) ?? [];
+    const run = refreshId === undefined ? runs.at(-1) : runs.find((r) => r.status.refreshId === refreshId);
+    return run && { ...run.status };
+  }
+
+  /** Waits for a refresh to end: its final status, or the error it failed with. */
+  async refreshEnded(shareId: string, refreshId: string): Promise<ShareRefreshStatus> {
+    const run = this.refreshes.get(shareId)?.find((r) => r.status.refreshId === refreshId);
+    if (!run) throw new SgwError('SGW_NOT_FOUND', `there is no refresh ${refreshId} of share ${shareId}`);
+    await run.ended;
+    if (run.failure !== undefined) throw run.failure;
+    return { ...run.status };
+  }
+
+  /** Refreshes a share and waits until it is done; false when there is no such share. */
+  async refresh(idOrName: string, folders?: string[], recursive = false): Promise<boolean> {
+    if (!this.o.catalog.share(idOrName)) return false;
+    const started = await this.startRefresh(idOrName, folders, recursive);
+    await this.refreshEnded(started.shareId, started.refreshId);
     return true;
   }
 
@@ -112,6 +157,7 @@ export class ShareRegistry {
   async remove(shareId: string, force: boolean): Promise<void> {
     // Changes not uploaded yet are waited for, so a share that has some is opened if it is not (its store may be back).
     if (!force && !this.opened.has(shareId) && this.o.catalog.shareFiles(shareId).length > 0) await this.open(shareId);
+    this.refreshes.delete(shareId);
     const opened = await this.opened.get(shareId)?.catch(() => undefined);
     if (!opened) return rm(this.cacheDir(shareId), { recursive: true, force: true });
     if (!force) await opened.namespace.sync();
@@ -147,6 +193,29 @@ export class ShareRegistry {
     let counters = this.io.get(shareId);
     if (!counters) this.io.set(shareId, (counters = emptyIoCounters()));
     return counters;
+  }
+
+  /** Never rejects: nobody may be waiting, so a failure ends up in the run's status (and the log). */
+  private async runRefresh(namespace: ShareNamespace, run: RefreshRun): Promise<void> {
+    const { status } = run;
+    try {
+      if (status.folders.length === 0) await namespace.refresh();
+      // Folder by folder, so that the status tells how far it has come.
+      for (const folder of status.folders) {
+        await namespace.refreshFolders([folder], status.recursive);
+        status.foldersDone++;
+      }
+    } catch (err) {
+      run.failure = err;
+      status.error = asSgwError(err).toWire();
+      this.o.log.warn({ err, shareId: status.shareId, refreshId: status.refreshId }, 'share refresh failed');
+    } finally {
+      status.running = false;
+      status.finishedAt = new Date().toISOString();
+      const runs = this.refreshes.get(status.shareId) ?? [];
+      const finished = runs.filter((r) => !r.status.running);
+      for (const old of finished.slice(0, Math.max(0, finished.length - KEPT_REFRESHES))) runs.splice(runs.indexOf(old), 1);
+    }
   }
 
   private cacheDir(shareId: string): string {

@@ -143,6 +143,27 @@ export interface ShareOptions extends Partial<ChangeableSettings> {
   prefix?: string;
 }
 
+/** A catalog with an activated gateway and a share registry over local buckets, in a temp dir of their own. */
+export async function openShares(t: { teardown(fn: () => unknown): void }): Promise<{ stateDir: string; catalog: Catalog; registry: ShareRegistry }> {
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'sgw-nfs-'));
+  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const catalog = Catalog.open(path.join(stateDir, 'catalog.db'));
+  t.teardown(() => catalog.close());
+  catalog.saveGateway({ gatewayId: 'gw-test', name: 'lab', timezone: 'UTC', backend: { kind: 'local' }, activatedAt: new Date().toISOString() });
+  const registry = new ShareRegistry({ catalog, stateDir, traffic: new CloudTraffic(null), log: silentLog() });
+  t.teardown(() => registry.close());
+  return { stateDir, catalog, registry };
+}
+
+export function addShare(catalog: Catalog, shareId: string, name: string, { bucket, prefix = '', ...settings }: ShareOptions): ShareRecord {
+  const record: ShareRecord = {
+    shareId, name, location: `${bucket}/${prefix}`, status: 'AVAILABLE', createdAt: CREATED.toISOString(),
+    settings: checkedSettings({ ...DEFAULT_SETTINGS, ...settings, bucket, prefix }),
+  };
+  catalog.addShare(record);
+  return record;
+}
+
 export class TestGateway {
   private constructor(
     readonly stateDir: string,
@@ -154,26 +175,15 @@ export class TestGateway {
   ) {}
 
   static async start(t: { teardown(fn: () => unknown): void }): Promise<TestGateway> {
-    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'sgw-nfs3-'));
-    t.teardown(() => rm(stateDir, { recursive: true, force: true }));
-    const catalog = Catalog.open(path.join(stateDir, 'catalog.db'));
-    t.teardown(() => catalog.close());
-    catalog.saveGateway({ gatewayId: 'gw-test', name: 'lab', timezone: 'UTC', backend: { kind: 'local' }, activatedAt: new Date().toISOString() });
-    const registry = new ShareRegistry({ catalog, stateDir, traffic: new CloudTraffic(null), log: silentLog() });
-    t.teardown(() => registry.close());
+    const { stateDir, catalog, registry } = await openShares(t);
     const server = await startRpcServer(t, [mountProgram(registry), nfs3Program(registry)]);
     const client = await TcpRpcClient.connect(server.tcp.port);
     t.teardown(() => client.close());
     return new TestGateway(stateDir, catalog, registry, client, server.warnings);
   }
 
-  addShare(shareId: string, name: string, { bucket, prefix = '', ...settings }: ShareOptions): ShareRecord {
-    const record: ShareRecord = {
-      shareId, name, location: `${bucket}/${prefix}`, status: 'AVAILABLE', createdAt: CREATED.toISOString(),
-      settings: checkedSettings({ ...DEFAULT_SETTINGS, ...settings, bucket, prefix }),
-    };
-    this.catalog.addShare(record);
-    return record;
+  addShare(shareId: string, name: string, options: ShareOptions): ShareRecord {
+    return addShare(this.catalog, shareId, name, options);
   }
 
   /** A bucket as a plain S3 client sees it, where the registry opens it for the local backend. */
