@@ -94,7 +94,7 @@ export class Daemon {
       shares = shareRegistry;
       await shareRegistry.start();
       nfs = await listenOn('NFS', nfsListen, '--nfs-listen', () => NfsServer.listen({
-        nfs: nfsListen, ...(portmapListen ? { portmap: portmapListen } : {}), shares: shareRegistry, log: log.child({ target: 'nfs' }),
+        nfs: nfsListen, ...(portmapListen ? { portmap: portmapListen } : {}), shares: shareRegistry, stateDir, log: log.child({ target: 'nfs' }),
       }), ' (a kernel NFS server?)');
       const schedules = new ScheduledSnapshots(catalog, engines, log.child({ scheduler: 'snapshots' }));
       audit = await AuditLog.open(stateDir);
