@@ -19,7 +19,9 @@ const FIO_RUNTIME_S = 60;
 export interface GuestServer {
   /** A word: the mount's name in the guest and the key of its results. */
   name: string;
-  /** The path the server's MOUNT protocol exports. */
+  /** NFSv3 through MOUNT, or NFSv4.1 (no MOUNT: the path is looked up from the server's root). */
+  version: '3' | '4.1';
+  /** The path the server exports for that version. */
   exportPath: string;
   /** NFS and MOUNT on 127.0.0.1 on the host, or in `netns`. */
   nfsPort: number;
@@ -49,7 +51,8 @@ export async function guestBench(opts: {
     const nfs = 2049 + 1000 * i;
     const mount = 20048 + 10_000 * i;
     forwards.push({ guestPort: nfs, hostPort: server.nfsPort, netns: server.netns }, { guestPort: mount, hostPort: server.mountPort, netns: server.netns });
-    return `${server.name} ${GUEST_GATEWAY_HOST}:${server.exportPath} vers=3,proto=tcp,port=${nfs},mountport=${mount},mountproto=tcp,nolock\n`;
+    const options = server.version === '3' ? `vers=3,proto=tcp,port=${nfs},mountport=${mount},mountproto=tcp,nolock` : `vers=4.1,proto=tcp,port=${nfs}`;
+    return `${server.name} ${GUEST_GATEWAY_HOST}:${server.exportPath} ${options}\n`;
   });
   const result = await boot(comments, 'nfs-bench', {
     image,

@@ -10,8 +10,8 @@
 // that mean something are the ratios (this is a 2-core VM; absolute numbers vary run to run). The drain is timed
 // right after sgw's write and the direct upload once the drain is over, so the two never compete for moto.
 // With --guest, rows from the Linux kernel's NFS client follow (bench/nfs-guest.ts): one boot of the kernel lab's
-// guest (test/kernel: qemu TCG, 2 vCPUs, 1 GiB) mounts both servers with vers=3 through forwarded ports and runs
-// test/kernel/scenarios/nfs-bench.sh, again row by row, ganesha then sgw:
+// guest (test/kernel: qemu TCG, 2 vCPUs, 1 GiB) mounts both servers twice, with vers=3 and with vers=4.1, through
+// forwarded ports and runs test/kernel/scenarios/nfs-bench.sh, again row by row, ganesha then sgw, v3 then v4.1:
 //   - guest fio seq write: --size MiB in 1 MiB blocks through the page cache, with a final fsync (MB/s);
 //   - guest fio seq read: that file in 1 MiB blocks, the guest's page cache dropped first (MB/s);
 //   - guest small-file creates: --guest-files 4 KiB files created, written and closed by bash, then a syncfs
@@ -156,8 +156,10 @@ interface Side {
   netns: string;
   /** The nfs:// URL of a file at the top of the export (libnfs mounts the URL's directory). */
   url: (file: string) => string;
-  /** Where the guest's kernel client finds the export. */
+  /** Where the guest's kernel client finds the export with NFSv3. */
   server: GuestServer;
+  /** The same export's path for NFSv4.1. */
+  v41Path: string;
 }
 
 async function ganeshaSide(): Promise<Side> {
@@ -165,7 +167,8 @@ async function ganeshaSide(): Promise<Side> {
   const query = `version=3&nfsport=${peer.nfsPort}&mountport=${peer.mountPort}`;
   return {
     label: 'ganesha', netns: `/run/netns/${peer.netns}`, url: (file) => `nfs://127.0.0.1${peer.v3Path}/${file}?${query}`,
-    server: { name: 'ganesha', exportPath: peer.v3Path, nfsPort: peer.nfsPort, mountPort: peer.mountPort, netns: peer.netns },
+    server: { name: 'ganesha', version: '3', exportPath: peer.v3Path, nfsPort: peer.nfsPort, mountPort: peer.mountPort, netns: peer.netns },
+    v41Path: peer.v4Path,
   };
 }
 
@@ -195,7 +198,8 @@ async function sgwSide(): Promise<Sgw> {
   return {
     side: {
       label: 'sgw', netns: `/proc/${process.pid}/ns/net`, url: (file) => `${base}/${file}?${query}`,
-      server: { name: 'sgw', exportPath: `/${SHARE}`, nfsPort: port, mountPort: port },
+      server: { name: 'sgw', version: '3', exportPath: `/${SHARE}`, nfsPort: port, mountPort: port },
+      v41Path: `/${SHARE}`,
     },
     d, s3,
   };
@@ -385,24 +389,32 @@ async function bench(): Promise<void> {
 
   const rows = [write, read, small, drain];
   if (flags.guest) {
-    const figures = await step('guest', guestBench({ servers: [ganesha.server, sgw.side.server], sizeMiB: SIZE / MiB, files: GUEST_FILES, runId: String(process.pid), log: note }));
+    // Each server twice, once per protocol version: v3 through MOUNT, v4.1 through the server's pseudo-root.
+    const v41 = (side: Side): GuestServer => ({ ...side.server, name: `${side.server.name}-v41`, version: '4.1', exportPath: side.v41Path });
+    const servers = { ganesha: { v3: ganesha.server, v41: v41(ganesha) }, sgw: { v3: sgw.side.server, v41: v41(sgw.side) } };
+    const figures = await step('guest', guestBench({
+      servers: [servers.ganesha.v3, servers.sgw.v3, servers.ganesha.v41, servers.sgw.v41], sizeMiB: SIZE / MiB, files: GUEST_FILES, runId: String(process.pid), log: note,
+    }));
     const guestRows: Array<[GuestRow, string, Row['unit'], number]> = [
-      ['seq-write', `guest fio seq write 1M, ${sizeLabel}`, 'MB/s', 1e6],
-      ['seq-read', `guest fio seq read 1M, ${sizeLabel}`, 'MB/s', 1e6],
-      ['creates', `guest small-file creates 4 KiB x ${GUEST_FILES}`, 'files/s', 1],
+      ['seq-write', `fio seq write 1M, ${sizeLabel}`, 'MB/s', 1e6],
+      ['seq-read', `fio seq read 1M, ${sizeLabel}`, 'MB/s', 1e6],
+      ['creates', `small-file creates 4 KiB x ${GUEST_FILES}`, 'files/s', 1],
     ];
-    for (const [key, name, unit, per] of guestRows) {
-      const byServer = figures.get(key);
-      const figure = (side: Side): GuestFigure => byServer?.get(side.server.name) ?? { error: 'the guest reported nothing' };
-      const base = figure(ganesha);
-      // As on the host, a failure of the baseline leaves nothing to compare with.
-      if ('error' in base) throw new BenchError(`${name}: ganesha: ${base.error}`);
-      const theirs = figure(sgw.side);
-      const row: Row = { name, unit, baseLabel: 'ganesha', base: base.value / per, sgw: 'error' in theirs ? { error: theirs.error } : { value: theirs.value / per } };
-      rows.push(row);
-      show(row);
+    for (const version of ['v3', 'v41'] as const) {
+      for (const [key, what, unit, per] of guestRows) {
+        const name = `guest ${version === 'v3' ? 'NFSv3' : 'NFSv4.1'} ${what}`;
+        const byServer = figures.get(key);
+        const figure = (server: GuestServer): GuestFigure => byServer?.get(server.name) ?? { error: 'the guest reported nothing' };
+        const base = figure(servers.ganesha[version]);
+        // As on the host, a failure of the baseline leaves nothing to compare with.
+        if ('error' in base) throw new BenchError(`${name}: ganesha: ${base.error}`);
+        const theirs = figure(servers.sgw[version]);
+        const row: Row = { name, unit, baseLabel: 'ganesha', base: base.value / per, sgw: 'error' in theirs ? { error: theirs.error } : { value: theirs.value / per } };
+        rows.push(row);
+        show(row);
+      }
     }
-    notes.push('guest rows: the lab guest\'s Linux NFSv3 client (vers=3,proto=tcp,nolock) under qemu TCG, 2 vCPUs, 1 GiB, each TCP connection through a socat; fio psync; the guest\'s page cache dropped before every row; sgw uploads what the guest writes to moto in the background, during the guest\'s later rows');
+    notes.push('guest rows: the lab guest\'s Linux NFS client (vers=3,proto=tcp,nolock and vers=4.1,proto=tcp) under qemu TCG, 2 vCPUs, 1 GiB, each TCP connection through a socat; fio psync; the guest\'s page cache dropped before every row; sgw uploads what the guest writes to moto in the background, during the guest\'s later rows');
   }
   const seconds = (Date.now() - begun) / 1000;
   const complaints = sgwdComplaints(sgw.d.output);

@@ -1,12 +1,13 @@
 /**
- * NFS scenario against sgw: the Linux 6.1 kernel client mounts a file share with NFSv3 over TCP (MOUNT on sgw's NFS
- * port, no portmapper, no locking), reads the objects that were in the bucket before, creates, renames and deletes
- * a tree, writes a large fsync'd file and fio verify jobs, and checks everything after remounting. In the middle of
- * a write job sgwd is SIGKILLed and restarted on the same ports and state directory: the hard mount must carry the
- * job through, the mount must stay usable, and nothing the guest wrote may be lost. Finally the bucket, read with a
- * plain S3 client, must hold exactly the guest's tree: one object per file under the share's prefix, its key the
- * file's path, with the guest's SHA-256, and a marker object or a key below it for every directory.
- * NFSv4.1 is not served by sgw yet; nfs-peer.lab.ts runs the scenario with it against nfs-ganesha.
+ * NFS scenario against sgw: the Linux 6.1 kernel client mounts a file share twice, with NFSv3 over TCP (MOUNT on
+ * sgw's NFS port, no portmapper, no locking) and with NFSv4.1 (through the pseudo-root, byte-range locks on). On
+ * each mount it reads the objects that were in the bucket before, creates, renames and deletes a tree, writes a
+ * large fsync'd file and fio verify jobs, and checks everything after remounting. In the middle of a write job on
+ * each mount sgwd is SIGKILLed and restarted on the same ports and state directory: the hard mount must carry the
+ * job through (for v4.1: a new session, the client's opens reclaimed in the grace period), the mount must stay
+ * usable, and nothing the guest wrote may be lost. Finally the bucket, read with a plain S3 client, must hold
+ * exactly the guest's trees: one object per file under the share's prefix, its key the file's path, with the
+ * guest's SHA-256, and a marker object or a key below it for every directory.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -67,7 +68,7 @@ function parseManifest(text: string): Map<string, string> {
   }));
 }
 
-t.test('Linux NFSv3 client on an sgw share: a tree, fio verify jobs, a SIGKILL of sgwd mid-write; the bucket holds exactly the guest\'s files', async (t) => {
+t.test('Linux NFSv3 and NFSv4.1 clients on an sgw share: a tree, fio verify jobs, a SIGKILL of sgwd mid-write on each; the bucket holds exactly the guest\'s files', async (t) => {
   const image = await labImage(t);
   const moto = await startMoto();
   t.teardown(() => moto.stop());
@@ -95,69 +96,80 @@ t.test('Linux NFSv3 client on an sgw share: a tree, fio verify jobs, a SIGKILL o
   t.equal(info.daemon.nfsServer, `127.0.0.1:${port}`, 'sgwd serves NFS on loopback only, on the port the guest is forwarded to');
 
   const runId = `${process.pid}`;
-  const work = `lab-${runId}-v3`;
   // The one port carries NFS and MOUNT: both guest ports lead to it.
-  const mounts = `v3 ${GUEST_GATEWAY_HOST}:/${SHARE} vers=3,proto=tcp,port=2049,mountport=20048,mountproto=tcp,nolock\n`;
-  let outage: Promise<{ killedAt: number; restartedAt: number; exit: number | null } | { error: string }> | undefined;
-  let jobDoneAt: number | undefined;
+  const mounts: Record<string, string> = {
+    v3: `${GUEST_GATEWAY_HOST}:/${SHARE} vers=3,proto=tcp,port=2049,mountport=20048,mountproto=tcp,nolock`,
+    v41: `${GUEST_GATEWAY_HOST}:/${SHARE} vers=4.1,proto=tcp,port=2049`,
+  };
+  // One SIGKILL per mount's write job, in the order the guest asks for them.
+  const outages: Array<Promise<{ killedAt: number; restartedAt: number; exit: number | null } | { error: string }>> = [];
+  const jobsDoneAt: number[] = [];
   const result = await boot(t, 'nfs sgw', {
     image,
     scenario: await scenario('nfs'),
     env: { LAB_RUN_ID: runId, LAB_FIO: 1, LAB_KILL_MARKER: 1 },
     files: {
-      mounts,
+      mounts: Object.entries(mounts).map(([name, line]) => `${name} ${line}`).join('\n') + '\n',
       seeded: [...seeded].map(([file, body]) => `${sha256(body)}  ./${file}\n`).join(''),
     },
     forwards: [{ guestPort: 2049, hostPort: port }, { guestPort: 20048, hostPort: port }],
     timeoutMs: BOOT_TIMEOUT_MS,
     onConsole: (line) => {
-      if (line === KILL_MARKER && outage === undefined) {
-        outage = (async () => {
+      if (line === KILL_MARKER) {
+        const previous = outages.at(-1);
+        outages.push((async () => {
+          await previous;
           const killedAt = Date.now();
           const exit = await d.stop('SIGKILL');
           await d.restart();
           return { killedAt, restartedAt: Date.now(), exit };
-        })().catch((err: unknown) => ({ error: String(err) }));
+        })().catch((err: unknown) => ({ error: String(err) })));
       }
-      if (/^SGW-LAB-STEP \S+ the write job finished/.test(line)) jobDoneAt = Date.now();
+      if (/^SGW-LAB-STEP \S+ the write job finished/.test(line)) jobsDoneAt.push(Date.now());
     },
   });
-  t.equal(result.status, 0, 'the scenario passed in the guest (tree, fio verify, the write job through the restart, remount checks)');
+  t.equal(result.status, 0, 'the scenario passed in the guest on both mounts (tree, fio verify, the write job through the restart, remount checks)');
   if (result.status !== 0) t.comment(`sgwd's log, last lines:\n${d.output.split('\n').slice(-80).join('\n')}`);
 
-  const restart = await outage;
-  if (t.ok(restart, 'the guest asked for the SIGKILL in the middle of its write job') && restart) {
-    if ('error' in restart) t.fail(`sgwd did not come back: ${restart.error}`);
-    else {
-      t.equal(restart.exit, null, 'sgwd was SIGKILLed');
-      t.comment(`sgwd was back on 127.0.0.1:${port} ${((restart.restartedAt - restart.killedAt) / 1000).toFixed(1)} s after the SIGKILL`);
-      const after = ((jobDoneAt ?? Number.NaN) - restart.restartedAt) / 1000;
-      t.ok(after > 0, `the write job finished ${after.toFixed(1)} s after sgwd was back: the outage fell inside it`);
+  const names = Object.keys(mounts);
+  t.equal(outages.length, names.length, 'the guest asked for a SIGKILL in the middle of each mount\'s write job');
+  for (const [i, name] of names.entries()) {
+    const restart = await outages[i];
+    if (!restart) continue;
+    if ('error' in restart) {
+      t.fail(`${name}: sgwd did not come back: ${restart.error}`);
+      continue;
     }
+    t.equal(restart.exit, null, `${name}: sgwd was SIGKILLed`);
+    t.comment(`${name}: sgwd was back on 127.0.0.1:${port} ${((restart.restartedAt - restart.killedAt) / 1000).toFixed(1)} s after the SIGKILL`);
+    const after = ((jobsDoneAt[i] ?? Number.NaN) - restart.restartedAt) / 1000;
+    t.ok(after > 0, `${name}: the write job finished ${after.toFixed(1)} s after sgwd was back: the outage fell inside it`);
   }
 
-  const listing = result.blocks.get('listing-v3')?.toString();
-  const manifest = result.blocks.get('manifest-v3')?.toString();
-  if (!t.ok(listing && manifest, 'the guest reported its tree') || !listing || !manifest) return;
-  const guestFiles = parseManifest(manifest);
-  const inWork = (entry: string) => (entry === '.' ? work : `${work}/${entry.slice(2)}`);
   const expected: Tree = {
-    files: new Map([
-      ...[...seeded].map(([file, body]): [string, string] => [`${PREFIX}${file}`, sha256(body)]),
-      ...[...guestFiles].map(([file, sha]): [string, string] => [`${PREFIX}${inWork(file)}`, sha]),
-      [outside.key, sha256(outside.body)],
-    ]),
-    dirs: new Set([
-      ...[...seeded.keys()].flatMap((file) => parents(`${PREFIX}${file}`)),
-      ...listing.trim().split('\n').filter((entry) => !guestFiles.has(entry)).flatMap((entry) => [...parents(`${PREFIX}${inWork(entry)}`), `${PREFIX}${inWork(entry)}`]),
-    ]),
+    files: new Map([...[...seeded].map(([file, body]): [string, string] => [`${PREFIX}${file}`, sha256(body)]), [outside.key, sha256(outside.body)]]),
+    dirs: new Set([...seeded.keys()].flatMap((file) => parents(`${PREFIX}${file}`))),
   };
+  let guestFileCount = 0;
+  for (const name of names) {
+    const listing = result.blocks.get(`listing-${name}`)?.toString();
+    const manifest = result.blocks.get(`manifest-${name}`)?.toString();
+    if (!t.ok(listing && manifest, `the guest reported its ${name} tree`) || !listing || !manifest) return;
+    const work = `lab-${runId}-${name}`;
+    const guestFiles = parseManifest(manifest);
+    guestFileCount += guestFiles.size;
+    const inWork = (entry: string) => (entry === '.' ? work : `${work}/${entry.slice(2)}`);
+    for (const [file, sha] of guestFiles) expected.files.set(`${PREFIX}${inWork(file)}`, sha);
+    for (const entry of listing.trim().split('\n').filter((e) => !guestFiles.has(e))) {
+      for (const dir of [...parents(`${PREFIX}${inWork(entry)}`), `${PREFIX}${inWork(entry)}`]) expected.dirs.add(dir);
+    }
+  }
 
   const syncStarted = Date.now();
   const synced = await d.sgwJson<ShareSyncResult>('share', 'sync', SHARE, '--wait');
   t.match(synced, { pendingFiles: 0, pendingBytes: 0 }, `sgw share sync --wait: everything uploaded after ${((Date.now() - syncStarted) / 1000).toFixed(1)} s more`);
   const bucket = await bucketTree(s3);
-  t.ok(guestFiles.size > 40, `${guestFiles.size} files of the guest, ${expected.dirs.size} directories in all`);
+  t.ok(guestFileCount > 80, `${guestFileCount} files of the guest, ${expected.dirs.size} directories in all`);
   t.same(sorted(bucket.dirs), sorted(expected.dirs), 'the bucket\'s directories (markers and key paths) are exactly the guest\'s: renames and deletes included, empty ones kept');
   t.same(Object.fromEntries([...bucket.files].sort()), Object.fromEntries([...expected.files].sort()), 'one object per file, key = prefix + path, with the guest\'s sha256; the key outside the prefix untouched');
 
