@@ -53,7 +53,7 @@ for name in "${NAMES[@]}"; do
   timeout -s KILL 60 mount -t nfs -o "${OPTS[$name]}" "${SOURCE[$name]}" "$mnt" > /tmp/mount.out 2>&1 || status=$?
   if [ "$status" != 0 ]; then
     DOWN[$name]="mount: $(said "$status" 60 /tmp/mount.out)"
-  elif ! mkdir "$mnt/bench-$LAB_RUN_ID" 2> /tmp/mount.out; then
+  elif ! mkdir "$mnt/bench-$LAB_RUN_ID-$name" 2> /tmp/mount.out; then
     DOWN[$name]="mkdir: $(first_line /tmp/mount.out)"
   fi
   if [ -n "${DOWN[$name]:-}" ]; then
@@ -68,7 +68,7 @@ done
 fio_row() {
   local name=$1 row=$2 kib=$3 ms=$4 value status=0
   shift 4
-  (cd "/mnt/$name/bench-$LAB_RUN_ID" && timeout -s KILL "$BOUND" fio "$@" "${FIO_COMMON[@]}") > /tmp/fio.out 2>&1 || status=$?
+  (cd "/mnt/$name/bench-$LAB_RUN_ID-$name" && timeout -s KILL "$BOUND" fio "$@" "${FIO_COMMON[@]}") > /tmp/fio.out 2>&1 || status=$?
   if [ "$status" != 0 ]; then
     record "$name $row error fio: $(said "$status" "$BOUND" /tmp/fio.out)"
     return 1
@@ -102,7 +102,7 @@ for row in seq-write seq-read creates; do
     fi
     step "$name: $row"
     drop_caches
-    work=/mnt/$name/bench-$LAB_RUN_ID
+    work=/mnt/$name/bench-$LAB_RUN_ID-$name
     case $row in
       seq-write)
         fio_row "$name" "$row" 47 50 --name=seq-write --rw=write --size="${BENCH_MIB}m" --end_fsync=1 \
