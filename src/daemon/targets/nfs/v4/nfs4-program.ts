@@ -31,7 +31,7 @@ export async function startNfs4(o: { shares: ShareRegistry; stateDir: string; lo
   await mkdir(dir, { recursive: true });
   const bootEpoch = await nextBoot(path.join(dir, 'boot'));
   const state = new Nfs4State({ bootEpoch });
-  const clients = new Nfs4Clients({ store: fileClientOwnerStore(path.join(dir, 'clients.json')), bootEpoch, hasState: (id) => state.hasState(id) });
+  const clients = new Nfs4Clients({ store: fileClientOwnerStore(path.join(dir, 'clients.json')), bootEpoch, hasState: (id) => state.hasState(id), log: o.log });
   clients.onExpire((clientId) => state.dropClient(clientId));
   await clients.start();
   const serverId = await persistentId(path.join(dir, 'server-id'));
