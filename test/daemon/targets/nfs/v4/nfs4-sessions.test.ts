@@ -13,6 +13,7 @@ import { Nfs4Error, Nfs4Status } from '../../../../../src/daemon/targets/nfs/v4/
 import {
   CreateSessionFlags, MAX_SLOTS, Nfs4Clients, fileClientOwnerStore, type ChannelAttrs, type ClientOwnerStore, type SequenceOutcome,
 } from '../../../../../src/daemon/targets/nfs/v4/nfs4-sessions.js';
+import { statusOf } from './nfs4-status-of.js';
 
 const LEASE = 1000;
 const OWNER_A = Buffer.from('Linux NFSv4.1 host-a');
@@ -66,15 +67,6 @@ async function mount(clients: Nfs4Clients, owner = OWNER_A, verifier = V1) {
   return { clientId: ex.clientId, sessionId: session.sessionId };
 }
 
-const statusOf = (fn: () => unknown): number => {
-  try {
-    fn();
-    return Nfs4Status.OK;
-  } catch (err) {
-    if (err instanceof Nfs4Error) return err.status;
-    throw err;
-  }
-};
 const asyncStatusOf = async (fn: () => Promise<unknown>): Promise<number> => {
   try {
     await fn();

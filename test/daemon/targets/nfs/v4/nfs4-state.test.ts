@@ -9,6 +9,7 @@ import { Nfs4Error, Nfs4Status } from '../../../../../src/daemon/targets/nfs/v4/
 import {
   ANONYMOUS_STATEID, BYPASS_STATEID, INVALID_STATEID, LockDenied, Nfs4State, ShareAccess, isCurrentStateid, type LockRange, type LockType, type Stateid,
 } from '../../../../../src/daemon/targets/nfs/v4/nfs4-state.js';
+import { statusOf } from './nfs4-status-of.js';
 
 const TO_END = 2n ** 64n - 1n;
 const FILE = 'share-1:42';
@@ -20,15 +21,6 @@ const LB = Buffer.from('lock-owner-b');
 const range = (offset: number | bigint, length: number | bigint): LockRange => ({ offset: BigInt(offset), length: BigInt(length) });
 const withSeqid = (s: Stateid, seqid: number): Stateid => ({ seqid, other: Buffer.from(s.other) });
 
-const statusOf = (fn: () => unknown): number => {
-  try {
-    fn();
-    return Nfs4Status.OK;
-  } catch (err) {
-    if (err instanceof Nfs4Error) return err.status;
-    throw err;
-  }
-};
 const fresh = (bootEpoch = 7): Nfs4State => new Nfs4State({ bootEpoch });
 
 t.test('special stateids', async (t) => {
