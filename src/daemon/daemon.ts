@@ -46,6 +46,8 @@ export interface DaemonOptions {
   iscsiAdvertise?: string;
   /** Where GET /metrics answers in Prometheus' text format; undefined: nowhere (the socket still serves them). */
   metricsListen?: { host: string; port: number };
+  /** NFSv4's ID-mapping domain; undefined: owners are numeric ids. */
+  nfs4Domain?: string;
   log: Logger;
 }
 
@@ -66,7 +68,7 @@ export class Daemon {
     private readonly log: Logger,
   ) {}
 
-  static async start({ stateDir, socketPath, iscsiListen, iscsiAdvertise, nfsListen, portmapListen, metricsListen, log }: DaemonOptions): Promise<Daemon> {
+  static async start({ stateDir, socketPath, iscsiListen, iscsiAdvertise, nfsListen, portmapListen, metricsListen, nfs4Domain, log }: DaemonOptions): Promise<Daemon> {
     await mkdir(stateDir, { recursive: true, mode: 0o750 });
     const lock = await acquireStateLock(stateDir);
     let catalog: Catalog | undefined;
@@ -94,7 +96,7 @@ export class Daemon {
       shares = shareRegistry;
       await shareRegistry.start();
       nfs = await listenOn('NFS', nfsListen, '--nfs-listen', () => NfsServer.listen({
-        nfs: nfsListen, ...(portmapListen ? { portmap: portmapListen } : {}), shares: shareRegistry, stateDir, log: log.child({ target: 'nfs' }),
+        nfs: nfsListen, ...(portmapListen ? { portmap: portmapListen } : {}), shares: shareRegistry, stateDir, ...(nfs4Domain ? { idmapDomain: nfs4Domain } : {}), log: log.child({ target: 'nfs' }),
       }), ' (a kernel NFS server?)');
       const schedules = new ScheduledSnapshots(catalog, engines, log.child({ scheduler: 'snapshots' }));
       audit = await AuditLog.open(stateDir);

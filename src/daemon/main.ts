@@ -15,6 +15,7 @@ const DEFAULT_PORTMAP_LISTEN = '0.0.0.0:111';
 
 const HELP = `Usage: sgwd [--foreground] [--state-dir DIR] [--socket PATH] [--iscsi-listen HOST:PORT] [--iscsi-advertise HOST:PORT]
             [--nfs-listen HOST:PORT] [--portmap-listen HOST:PORT|off] [--metrics-listen HOST:PORT]
+            [--nfs4-domain DOMAIN]
 
 The sgw storage gateway daemon. The sgw command drives it over its control socket.
 
@@ -29,6 +30,8 @@ The sgw storage gateway daemon. The sgw command drives it over its control socke
                      with a warning when a system rpcbind holds the port)   env SGW_PORTMAP_LISTEN
   --metrics-listen HOST:PORT   serve GET /metrics in Prometheus' text format there (e.g. 127.0.0.1:9464;
                      default: nowhere, sgw top reads them over the socket)   env SGW_METRICS_LISTEN
+  --nfs4-domain DOMAIN   NFSv4 owners as user@DOMAIN, mapped through this host's passwd and group files, as
+                     idmapd's Domain (default: numeric ids only, as Linux sends with sec=sys)   env SGW_NFS4_DOMAIN
   --version, --help
 `;
 
@@ -41,6 +44,7 @@ interface Options {
   nfsListen: { host: string; port: number };
   portmapListen: { host: string; port: number } | undefined;
   metricsListen: { host: string; port: number } | undefined;
+  nfs4Domain: string | undefined;
 }
 
 /** HOST:PORT, [IPv6]:PORT or a bare PORT (all addresses). */
@@ -67,6 +71,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
       'nfs-listen': { type: 'string' },
       'portmap-listen': { type: 'string' },
       'metrics-listen': { type: 'string' },
+      'nfs4-domain': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -91,6 +96,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
     nfsListen: parseAddress('--nfs-listen', values['nfs-listen'] ?? process.env.SGW_NFS_LISTEN ?? DEFAULT_NFS_LISTEN),
     portmapListen: portmap === 'off' ? undefined : parseAddress('--portmap-listen', portmap),
     metricsListen: metrics ? parseAddress('--metrics-listen', metrics) : undefined,
+    nfs4Domain: values['nfs4-domain'] || process.env.SGW_NFS4_DOMAIN || undefined,
   };
 }
 
@@ -119,7 +125,8 @@ async function runForeground(options: Options): Promise<void> {
     stateDir: options.stateDir, socketPath: options.socketPath, iscsiListen: options.iscsiListen,
     ...(options.iscsiAdvertise ? { iscsiAdvertise: formatAddress(options.iscsiAdvertise) } : {}),
     nfsListen: options.nfsListen, ...(options.portmapListen ? { portmapListen: options.portmapListen } : {}),
-    ...(options.metricsListen ? { metricsListen: options.metricsListen } : {}), log,
+    ...(options.metricsListen ? { metricsListen: options.metricsListen } : {}),
+    ...(options.nfs4Domain ? { nfs4Domain: options.nfs4Domain } : {}), log,
   });
   if (stopRequested) shutDown(daemon);
   else systemd.ready(`serving iSCSI on ${formatAddress(options.iscsiListen)}, NFS on ${formatAddress(options.nfsListen)}; control socket ${options.socketPath}`);
@@ -139,6 +146,7 @@ async function runDetached(options: Options): Promise<void> {
     ...(options.iscsiAdvertise ? ['--iscsi-advertise', formatAddress(options.iscsiAdvertise)] : []),
     '--nfs-listen', formatAddress(options.nfsListen), '--portmap-listen', options.portmapListen ? formatAddress(options.portmapListen) : 'off',
     ...(options.metricsListen ? ['--metrics-listen', formatAddress(options.metricsListen)] : []),
+    ...(options.nfs4Domain ? ['--nfs4-domain', options.nfs4Domain] : []),
   ], {
     detached: true,
     stdio: ['ignore', logFile.fd, logFile.fd],

@@ -21,6 +21,8 @@ export interface NfsServerOptions {
   shares: ShareRegistry;
   /** Where NFSv4.1 keeps what must outlive a restart. */
   stateDir: string;
+  /** NFSv4's ID-mapping domain; undefined: owners are numeric ids. */
+  idmapDomain?: string;
   log: Logger;
 }
 

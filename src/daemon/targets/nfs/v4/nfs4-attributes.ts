@@ -8,6 +8,7 @@ import type { AttributeChange } from '../../../../storage/files/share-namespace.
 import { XdrDecodeError, XdrReader, XdrWriter } from '../../rpc/xdr.js';
 import { BUCKET_BYTES, BUCKET_FILES, MAX_FILE_SIZE, MAX_IO, NAME_MAX } from '../nfs-limits.js';
 import { FileType4, LEASE_SECONDS, Nfs4Error, Nfs4Status } from './nfs4-constants.js';
+import { NUMERIC_OWNERS, type OwnerNames } from './nfs4-owners.js';
 
 /** bitmap4: attribute n is bit 1 << (n & 31) of word n >> 5. */
 export type Bitmap = number[];
@@ -65,6 +66,8 @@ export interface AttrSubject {
   fsid: { major: bigint; minor: bigint };
   /** nfs_fh4, for attribute 19. */
   handle: Buffer;
+  /** How owners are written; numeric ids when absent. */
+  owners?: OwnerNames;
 }
 
 const NS_PER_S = 1_000_000_000n;
@@ -119,8 +122,8 @@ const WRITERS = new Map<number, AttrWriter>([
   [Attr.NO_TRUNC, (w) => w.bool(true)],
   [Attr.NUMLINKS, (w, s) => w.uint32(s.attrs.kind === 'dir' ? 2 : 1)],
   // Numeric ids: Linux with sec=sys takes them as they are, with no idmapd on either side.
-  [Attr.OWNER, (w, s) => w.string(String(s.attrs.uid))],
-  [Attr.OWNER_GROUP, (w, s) => w.string(String(s.attrs.gid))],
+  [Attr.OWNER, (w, s) => w.string((s.owners ?? NUMERIC_OWNERS).nameOf(s.attrs.uid, false))],
+  [Attr.OWNER_GROUP, (w, s) => w.string((s.owners ?? NUMERIC_OWNERS).nameOf(s.attrs.gid, true))],
   [Attr.RAWDEV, (w) => w.uint32(0).uint32(0)],
   [Attr.SPACE_AVAIL, (w) => w.uint64(BUCKET_BYTES)],
   [Attr.SPACE_FREE, (w) => w.uint64(BUCKET_BYTES)],
@@ -178,15 +181,11 @@ export interface DecodedAttrs {
   set: Bitmap;
 }
 
-/** Only numeric ids up to 2^32 - 2: 2^32 - 1 is (uid_t) -1, which chown takes as "leave it". */
-const MAX_ID = 4294967294;
-
-function readId(r: XdrReader, max: number, what: string): number {
+function readId(r: XdrReader, max: number, owners: OwnerNames, group: boolean): number {
   const text = r.string(max);
-  if (!/^\d{1,10}$/.test(text) || Number(text) > MAX_ID) {
-    throw new Nfs4Error(Nfs4Status.BADOWNER, `${what} ${JSON.stringify(text.slice(0, 64))} is not a numeric id`);
-  }
-  return Number(text);
+  const id = owners.idOf(text, group);
+  if (id === undefined) throw new Nfs4Error(Nfs4Status.BADOWNER, `${group ? 'owner_group' : 'owner'} ${JSON.stringify(text.slice(0, 64))} names nobody here`);
+  return id;
 }
 
 /** settime4 */
@@ -208,9 +207,9 @@ const MAX_ATTRLIST = 1 << 20;
 /**
  * fattr4 sent by a client (SETATTR, OPEN/CREATE createattrs). An attr that is supported but read-only is
  * NFS4ERR_INVAL, an unsupported one NFS4ERR_ATTRNOTSUPP, and an attrlist that its attributes do not fill exactly is
- * NFS4ERR_BADXDR. Owners are numeric strings only (else NFS4ERR_BADOWNER); a size beyond maxfilesize is NFS4ERR_FBIG.
+ * NFS4ERR_BADXDR. An owner `owners` cannot map is NFS4ERR_BADOWNER; a size beyond maxfilesize is NFS4ERR_FBIG.
  */
-export function readFattr(r: XdrReader, now: () => bigint): DecodedAttrs {
+export function readFattr(r: XdrReader, now: () => bigint, owners: OwnerNames = NUMERIC_OWNERS): DecodedAttrs {
   const attrs = attrsIn(readBitmap(r));
   const body = r.opaque(MAX_ATTRLIST);
   // Unsupported first: its value's length is unknown, and it is the more useful answer to a client probing us.
@@ -234,8 +233,8 @@ export function readFattr(r: XdrReader, now: () => bigint): DecodedAttrs {
           break;
         }
         case Attr.MODE: change.mode = values.uint32() & 0o7777; break;
-        case Attr.OWNER: change.uid = readId(values, body.length, 'owner'); break;
-        case Attr.OWNER_GROUP: change.gid = readId(values, body.length, 'owner_group'); break;
+        case Attr.OWNER: change.uid = readId(values, body.length, owners, false); break;
+        case Attr.OWNER_GROUP: change.gid = readId(values, body.length, owners, true); break;
         case Attr.TIME_ACCESS_SET: change.atimeNs = readSetTime(values, serverNow); break;
         case Attr.TIME_MODIFY_SET: change.mtimeNs = readSetTime(values, serverNow); break;
       }

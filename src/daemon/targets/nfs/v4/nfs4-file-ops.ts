@@ -20,6 +20,7 @@ import { WRITE_ONLY_ATTRS, attrsIn, type Bitmap, readBitmap, readFattr, writeBit
 import type { CompoundContext, Operation } from './nfs4-compound.js';
 import { FileType4, NFS4_FHSIZE, NFS4_OPAQUE_LIMIT, NFS4_VERIFIER_SIZE, Nfs4Error, Nfs4Status, Op } from './nfs4-constants.js';
 import { PSEUDO_ROOT, fileKey, fsidOf, handleBytes, pseudoRootAttributes, resolveHandle, shareRoot, type Nfs4FileHandle } from './nfs4-file-handle.js';
+import type { OwnerNames } from './nfs4-owners.js';
 import type { Nfs4Clients } from './nfs4-sessions.js';
 import { INVALID_STATEID, LockDenied, type LockRange, type LockType, type Nfs4State, type Stateid, isCurrentStateid } from './nfs4-state.js';
 
@@ -39,6 +40,8 @@ export interface FileOpsOptions {
   clients: Nfs4Clients;
   state: Nfs4State;
   startedNs: bigint;
+  /** owner and owner_group strings: numeric, or names of the ID-mapping domain. */
+  owners: OwnerNames;
 }
 
 type ShareHandle = Extract<Nfs4FileHandle, { kind: 'share' }>;
@@ -65,7 +68,7 @@ export function fileOperations(o: FileOpsOptions): Map<number, Operation> {
       throw err;
     }
   };
-  const subject = (fh: Nfs4FileHandle, attrs: FileAttributes) => ({ attrs, fileid: fh.kind === 'pseudo-root' ? ROOT_INO : fh.ino, fsid: fsidOf(fh), handle: handleBytes(fh) });
+  const subject = (fh: Nfs4FileHandle, attrs: FileAttributes) => ({ attrs, fileid: fh.kind === 'pseudo-root' ? ROOT_INO : fh.ino, fsid: fsidOf(fh), handle: handleBytes(fh), owners: o.owners });
   /** A directory of a share that is to change: its attributes before, and the right to change it. */
   const changingDirectory = async (ctx: CompoundContext, fh: ShareHandle): Promise<FileAttributes> => {
     const dir = await attributesOf(fh);
@@ -125,12 +128,12 @@ export function fileOperations(o: FileOpsOptions): Map<number, Operation> {
     if (args.uint32() === 1) {
       const mode = args.uint32();
       if (mode === CreateMode.UNCHECKED || mode === CreateMode.GUARDED) {
-        createAttrs = readFattr(args, nowNs);
+        createAttrs = readFattr(args, nowNs, o.owners);
         how = { mode: mode === CreateMode.GUARDED ? 'guarded' : 'unchecked', attrs: createAttrs.change };
       } else if (mode === CreateMode.EXCLUSIVE || mode === CreateMode.EXCLUSIVE_1) {
         const verifier = args.fixedOpaque(NFS4_VERIFIER_SIZE).toString('hex');
         // EXCLUSIVE4_1's attributes: suppattr_exclcreat is empty, so the client sets them with SETATTR after.
-        if (mode === CreateMode.EXCLUSIVE_1) readFattr(args, nowNs);
+        if (mode === CreateMode.EXCLUSIVE_1) readFattr(args, nowNs, o.owners);
         how = { mode: 'exclusive', verifier };
       } else {
         throw new Nfs4Error(Nfs4Status.INVAL, `createmode ${mode}`);
@@ -292,7 +295,7 @@ export function fileOperations(o: FileOpsOptions): Map<number, Operation> {
   });
   op(Op.SETATTR, async (ctx, res) => {
     const stateid = readStateid(ctx, ctx.call.args);
-    const { change, set } = readFattr(ctx.call.args, nowNs);
+    const { change, set } = readFattr(ctx.call.args, nowNs, o.owners);
     const fh = currentInShare(ctx, 'SETATTR');
     const attrs = await attributesOf(fh);
     if (fh.open.share.settings.readOnly) throw new Nfs4Error(Nfs4Status.ROFS, 'the share is read-only');
@@ -372,7 +375,7 @@ export function fileOperations(o: FileOpsOptions): Map<number, Operation> {
     if (type === FileType4.LNK) args.string(NFS4_OPAQUE_LIMIT * 4);
     if (type === FileType4.BLK || type === FileType4.CHR) args.uint32() && args.uint32();
     const name = component(args);
-    const { change, set } = readFattr(args, nowNs);
+    const { change, set } = readFattr(args, nowNs, o.owners);
     if (type === FileType4.REG) throw new Nfs4Error(Nfs4Status.BADTYPE, 'regular files are created by OPEN');
     // As on AWS's file gateway: directories only, no symbolic links or special files.
     if (type !== FileType4.DIR) throw new Nfs4Error(Nfs4Status.NOTSUPP, 'only directories are created');

@@ -13,6 +13,7 @@ import type { ShareRegistry } from '../../../../storage/files/share-registry.js'
 import type { ProcedureHandler } from '../../rpc/rpc-dispatcher.js';
 import { compoundProcedure } from './nfs4-compound.js';
 import { fileOperations } from './nfs4-file-ops.js';
+import { NUMERIC_OWNERS, domainOwners } from './nfs4-owners.js';
 import { sequenceOperation, sessionOperations } from './nfs4-session-ops.js';
 import { Nfs4Clients, fileClientOwnerStore } from './nfs4-sessions.js';
 import { Nfs4State } from './nfs4-state.js';
@@ -26,7 +27,15 @@ export interface Nfs4Service {
   close(): void;
 }
 
-export async function startNfs4(o: { shares: ShareRegistry; stateDir: string; log: Logger }): Promise<Nfs4Service> {
+export interface Nfs4Options {
+  shares: ShareRegistry;
+  stateDir: string;
+  /** The ID-mapping domain (idmapd's Domain): owners are then also name@domain; without one, numeric ids only. */
+  idmapDomain?: string;
+  log: Logger;
+}
+
+export async function startNfs4(o: Nfs4Options): Promise<Nfs4Service> {
   const dir = path.join(o.stateDir, 'nfs4');
   await mkdir(dir, { recursive: true });
   const bootEpoch = await nextBoot(path.join(dir, 'boot'));
@@ -37,7 +46,7 @@ export async function startNfs4(o: { shares: ShareRegistry; stateDir: string; lo
   const serverId = await persistentId(path.join(dir, 'server-id'));
   const operations = new Map([
     ...sessionOperations(clients, { majorId: serverId, scope: serverId }),
-    ...fileOperations({ shares: o.shares, clients, state, startedNs: nowNs() }),
+    ...fileOperations({ shares: o.shares, clients, state, startedNs: nowNs(), owners: o.idmapDomain ? await domainOwners(o.idmapDomain) : NUMERIC_OWNERS }),
   ]);
   const sweep = setInterval(() => clients.expireIdle(), EXPIRY_SWEEP_MS);
   sweep.unref();

@@ -31,8 +31,8 @@ interface Server {
 }
 
 /** The NFS program with both versions, as nfs-server.ts registers it; again on the same directory for a restart. */
-async function start(dir: string): Promise<Server> {
-  const v4 = await startNfs4({ shares: registry, stateDir: dir, log: silentLog() });
+async function start(dir: string, idmapDomain?: string): Promise<Server> {
+  const v4 = await startNfs4({ shares: registry, stateDir: dir, log: silentLog(), ...(idmapDomain ? { idmapDomain } : {}) });
   const v3 = nfs3Program(registry);
   const server = await startRpcServer(t, [{ ...v3, versions: { ...v3.versions, 4: v4.procedures } }]);
   t.teardown(() => v4.close());
@@ -295,6 +295,21 @@ t.test('a restart: sessions are gone, the old client id is stale, clients reclai
   t.teardown(() => late.close());
   await late.establish('never-seen-before');
   t.equal((await late.session([ops.putfh(fh), ops.open('', { claim: 'previous' })])).status, NFS4ERR.NO_GRACE, 'a client with nothing to reclaim is told so');
+});
+
+t.test('with an ID-mapping domain, owners are names of this host\'s accounts', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sgw-nfs4-idmap-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const server = await start(dir, 'lab.example');
+  const c = await connect(t, 'idmap-client', server.port);
+  const open = await c.ok([...SHARE_ROOT, ops.open('named.txt', { create: 0 }), ops.getfh(), ops.getattr([A.OWNER, A.OWNER_GROUP])]);
+  t.same(open[4], { owner: 'root@lab.example', ownerGroup: 'root@lab.example' }, 'root, as idmapd would name it');
+  const { stateid } = open[2] as { stateid: Stateid };
+  const fh = open[3] as Buffer;
+  const set = await c.ok([ops.putfh(fh), ops.setattr(stateid, fattr({ owner: 'nobody@LAB.example' })), ops.getattr([A.OWNER])]);
+  t.same(set[2], { owner: 'nobody@lab.example' }, 'a name of the domain is taken, whatever the case of the domain');
+  await c.ok([ops.putfh(fh), ops.setattr(stateid, fattr({ owner: '4242' })), ops.getattr([A.OWNER])]).then((v) => t.same(v[2], { owner: '4242' }, 'numbers still work, and an id without a name stays one'));
+  t.equal((await c.session([ops.putfh(fh), ops.setattr(stateid, fattr({ owner: 'root@elsewhere.org' }))])).status, NFS4ERR.BADOWNER, 'another domain names nobody');
 });
 
 t.test('nothing above was answered with a server fault', async (t) => {
