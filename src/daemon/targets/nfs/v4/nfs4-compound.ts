@@ -58,7 +58,6 @@ export function compoundProcedure(o: CompoundOptions) {
     const tag = call.args.opaque(NFS4_OPAQUE_LIMIT);
     const minorVersion = call.args.uint32();
     const count = call.args.uint32();
-    const reply = new XdrWriter(512);
     if (minorVersion !== NFS4_MINOR_VERSION) {
       results.uint32(Nfs4Status.MINOR_VERS_MISMATCH).opaque(tag).uint32(0);
       return;
@@ -107,6 +106,7 @@ export function compoundProcedure(o: CompoundOptions) {
       }
       done++;
     }
+    const reply = new XdrWriter(512);
     reply.uint32(status).opaque(tag).uint32(done).fixedOpaque(resarray.toBuffer());
     const bytes = reply.toBuffer();
     if (sequence?.kind === 'execute') sequence.finish(sequence.cacheThis ? Buffer.from(bytes) : undefined);

@@ -373,7 +373,11 @@ export function fileOperations(o: FileOpsOptions): Map<number, Operation> {
     const args = ctx.call.args;
     const type = args.uint32();
     if (type === FileType4.LNK) args.string(NFS4_OPAQUE_LIMIT * 4);
-    if (type === FileType4.BLK || type === FileType4.CHR) args.uint32() && args.uint32();
+    if (type === FileType4.BLK || type === FileType4.CHR) {
+      // specdata4: both words, whatever the first one is.
+      args.uint32();
+      args.uint32();
+    }
     const name = component(args);
     const { change, set } = readFattr(args, nowNs, o.owners);
     if (type === FileType4.REG) throw new Nfs4Error(Nfs4Status.BADTYPE, 'regular files are created by OPEN');

@@ -213,6 +213,7 @@ t.test('names: directories, READDIR with cookies, RENAME, REMOVE, and what is re
   t.equal((await c.session([...SHARE_ROOT, ops.lookup('tree'), ops.lookup('f02'), ops.lookup('x')])).status, NFS4ERR.NOTDIR);
   t.equal((await c.session([...SHARE_ROOT, ops.lookup('tree'), ops.lookup('f02'), ops.savefh(), ...SHARE_ROOT, ops.link('hard')])).status, 10004, 'no hard links');
   t.equal((await c.session([...SHARE_ROOT, ops.createOther(5, 'symlink')])).status, 10004, 'no symbolic links');
+  t.equal((await c.session([...SHARE_ROOT, ops.createOther(3, 'device')])).status, 10004, 'no devices: specdata4 read whole, major 0 included');
   t.equal((await c.session([...SHARE_ROOT, ops.createOther(1, 'regular')])).status, NFS4ERR.BADTYPE);
   t.equal((await c.session([...SHARE_ROOT, ops.lookup('tree'), ops.lookup('f02'), ops.readlink()])).status, NFS4ERR.INVAL);
   t.equal((await c.session([ops.getfh()])).status, NFS4ERR.NOFILEHANDLE);

@@ -255,7 +255,7 @@ export const ops = {
     op: OP.CREATE, args: (w) => { w.uint32(2).string(name); attrs(w); }, result: (r) => ({ cinfo: changeInfo(r), attrset: attrsOf(readBitmap(r)) }),
   }),
   createOther: (type: number, name: string): Op => ({
-    op: OP.CREATE, args: (w) => { w.uint32(type); if (type === 5) w.string('target'); if (type === 3 || type === 4) w.uint32(1).uint32(2); w.string(name); fattr({})(w); },
+    op: OP.CREATE, args: (w) => { w.uint32(type); if (type === 5) w.string('target'); if (type === 3 || type === 4) w.uint32(0).uint32(2); w.string(name); fattr({})(w); },
   }),
   remove: (name: string): Op<ReturnType<typeof changeInfo>> => ({ op: OP.REMOVE, args: (w) => w.string(name), result: changeInfo }),
   rename: (from: string, to: string): Op => ({ op: OP.RENAME, args: (w) => w.string(from).string(to), result: (r) => [changeInfo(r), changeInfo(r)] }),
